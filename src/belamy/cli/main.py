@@ -1,0 +1,54 @@
+"""Entry point: builds the Typer app from one module per command group and turns user errors
+into one clear line and a non-zero exit (a traceback only with --debug)."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import typer
+
+from belamy.errors import BelamyError
+
+app = typer.Typer(
+    name="belamy",
+    help="From a collection of images to a signed, provenance-recorded series of GAN-made artworks.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+_state = {"debug": False}
+
+
+@app.callback()
+def _root(
+    debug: bool = typer.Option(False, "--debug", help="Show full tracebacks for errors."),
+) -> None:
+    _state["debug"] = debug or os.environ.get("BELAMY_DEBUG") == "1"
+
+
+def _register() -> None:
+    from belamy.cli import collect as collect_cli
+
+    collect_cli.register(app)
+
+
+_register()
+
+
+def main() -> None:
+    try:
+        app()
+    except BelamyError as exc:
+        if _state["debug"]:
+            raise
+        print(f"belamy: error: {exc}", file=sys.stderr)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        print("belamy: interrupted", file=sys.stderr)
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Sources, ingest and the on-disk Collection format."""

@@ -1,0 +1,305 @@
+"""`belamy collect`: sources -> a prepared, credited, de-duplicated Collection.
+
+The pipeline is: enumerate items from every source (lazily) -> read bytes -> sha256 (exact
+duplicates and images already in the collection stop here) -> decode and prepare in worker
+processes -> perceptual-hash near-duplicate check -> append to the collection being written ->
+commit atomically. Every file that can't be used becomes a line in the report; nothing stops the
+run except a user error about the run itself (bad size, bad credits file, missing source).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import multiprocessing
+import os
+import time
+from collections import Counter, deque
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import asdict, dataclass, field, replace
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from belamy import atomic
+from belamy.config import CollectConfig
+from belamy.data import sources as src
+from belamy.data.collection import META_FILE, Collection, CollectionWriter, write_preview
+from belamy.data.credits import Credits, load_credits
+from belamy.data.decode import Decoded, DecodeOptions, Skip, decode
+from belamy.data.dedupe import NearIndex
+from belamy.errors import BelamyError
+from belamy.version import code_version
+
+
+@dataclass
+class CollectReport:
+    """What one collect run did; written to `reports/` in the collection and printed as a table."""
+
+    sources: list[str]
+    added: int = 0
+    already_present: int = 0
+    credits_updated: int = 0
+    exact_duplicates: list[dict[str, Any]] = field(default_factory=list)
+    near_duplicates: list[dict[str, Any]] = field(default_factory=list)
+    skipped: list[dict[str, str]] = field(default_factory=list)
+    credit_warnings: list[str] = field(default_factory=list)
+    credits_unmatched: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+    decoded: int = 0
+    total: int = 0
+    report_path: str | None = None
+
+    @property
+    def images_per_second(self) -> float:
+        return self.decoded / self.seconds if self.seconds > 0 else 0.0
+
+    def skip_reasons(self) -> Counter:
+        return Counter(s["reason"].split(" (")[0] for s in self.skipped)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["images_per_second"] = round(self.images_per_second, 2)
+        return d
+
+
+def collect(
+    sources: Iterable[str],
+    out: str | os.PathLike[str],
+    config: CollectConfig | None = None,
+    credits: str | os.PathLike[str] | None = None,
+    progress: bool | None = None,
+    **overrides: Any,
+) -> Collection:
+    """Ingest `sources` into the collection at `out` (created or extended); return it.
+
+    `sources` are folders, .zip files, URL-list text files, single images, URLs or
+    `demo://portraits`. Keyword overrides set `CollectConfig` fields, e.g. `size=128`.
+    The run's report is available as `collection.report`.
+    """
+    cfg = replace(config or CollectConfig(), **overrides)
+    cfg.validate()
+    sources = list(sources)
+    if not sources:
+        raise BelamyError("no sources given: pass folders, zips or URL lists, or --demo portraits")
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise BelamyError(f"output {out} exists and is not a folder: choose another -o")
+    for s in sources:
+        src.classify(s)  # missing sources are a user error before any work starts
+    lookup = load_credits(credits)
+    base = Collection.open(out) if (out / META_FILE).is_file() else None
+    if base is not None and base.size != cfg.size:
+        raise BelamyError(
+            f"{out} holds {base.size} px images; re-run with --size {base.size} or collect into a new folder"
+        )
+    report = CollectReport(sources=sources, credit_warnings=list(lookup.warnings))
+    started = time.perf_counter()
+    writer = CollectionWriter(out, cfg.size, base)
+    try:
+        _ingest(sources, cfg, lookup, base, writer, report, progress)
+        report.credits_unmatched = lookup.unmatched() if credits else []
+        report.seconds = time.perf_counter() - started
+        if cfg.strict and report.skipped:
+            writer.abort()
+            _write_report(out, report)
+            first = report.skipped[0]
+            raise BelamyError(
+                f"--strict: {len(report.skipped)} file(s) skipped (first: {first['source']}: {first['reason']}); "
+                f"collection left unchanged; report: {report.report_path}"
+            )
+        now = _now()
+        meta = {
+            "created": base.meta.get("created", now) if base else now,
+            "updated": now,
+            "fit": cfg.fit,
+            "background": cfg.background,
+            "near_threshold": cfg.near_threshold,
+            "code_version": code_version(),
+        }
+        report_path = _write_report(out, report)
+        meta["last_report"] = report_path
+        collection = writer.commit(meta)
+    except BaseException:
+        writer.abort()
+        raise
+    if len(collection):
+        write_preview(collection)
+    collection.report = report  # type: ignore[attr-defined]
+    return collection
+
+
+def _ingest(
+    sources: list[str],
+    cfg: CollectConfig,
+    lookup: Credits,
+    base: Collection | None,
+    writer: CollectionWriter,
+    report: CollectReport,
+    progress: bool | None,
+) -> None:
+    from belamy.data.fetch import Fetcher
+    from belamy.progress import make_progress, progress_enabled
+
+    fetcher = Fetcher(timeout=cfg.url_timeout, retries=cfg.url_retries, max_bytes=cfg.max_bytes)
+    items = itertools.chain.from_iterable(
+        src.iter_source(s, max_bytes=cfg.max_bytes, demo_count=cfg.demo_count, fetch=fetcher) for s in sources
+    )
+    known = {row["sha256"]: i for i, row in enumerate(writer.rows)}
+    near = NearIndex([int(r["phash"], 16) for r in writer.rows], [r["id"] for r in writer.rows])
+    opts = DecodeOptions(cfg.size, cfg.fit, cfg.background, cfg.effective_min_side, cfg.max_pixels)
+    bar = make_progress()
+    if progress is not None:
+        bar.disable = not progress
+    elif not progress_enabled():
+        bar.disable = True
+    with bar, _Decoder(cfg.workers) as decoder:
+        task = bar.add_task("collecting", total=None)
+        for item, sha, result in decoder.run(_hashed(items, known, writer, lookup, cfg, report), opts):
+            bar.advance(task)
+            report.total += 1
+            if isinstance(result, str):
+                report.skipped.append({"source": item.uri, "reason": result})
+                continue
+            report.decoded += 1
+            _keep(item, sha, result, near, writer, lookup, cfg, report)
+        bar.update(task, total=report.total)
+    report.total += report.already_present + len(report.exact_duplicates)
+
+
+def _hashed(items: Iterator[src.Item], known: dict[str, int], writer: CollectionWriter, lookup: Credits,
+            cfg: CollectConfig, report: CollectReport) -> Iterator[tuple[src.Item, str, bytes | str]]:
+    """Read each item; drop exact duplicates before the (expensive) decode.
+
+    Yields (item, sha256, bytes) or (item, "", reason) for items that could not be read.
+    """
+    first_seen: dict[str, str] = {}
+    for item in items:
+        if item.error:
+            yield item, "", item.error
+            continue
+        try:
+            data = item.read() if item.read else b""
+        except (OSError, ValueError) as exc:
+            yield item, "", f"cannot read ({exc})"
+            continue
+        sha = hashlib.sha256(data).hexdigest()
+        if sha in known:
+            report.already_present += 1
+            if _update_credits(writer.rows[known[sha]], item, lookup, cfg):
+                report.credits_updated += 1
+            continue
+        if sha in first_seen:
+            report.exact_duplicates.append({"source": item.uri, "duplicate_of": first_seen[sha]})
+            continue
+        first_seen[sha] = item.uri
+        yield item, sha, data
+
+
+def _credits_for(item: src.Item, lookup: Credits, cfg: CollectConfig) -> dict[str, str]:
+    found = lookup.lookup(item.keys)
+    if cfg.default_license and not found.get("license"):
+        found["license"] = cfg.default_license
+    if cfg.default_author and not found.get("author"):
+        found["author"] = cfg.default_author
+    return found
+
+
+def _update_credits(row: dict[str, Any], item: src.Item, lookup: Credits, cfg: CollectConfig) -> bool:
+    """Re-running with a (new) credits file fills in credits of images already collected."""
+    found = _credits_for(item, lookup, cfg)
+    changed = {k: v for k, v in found.items() if row.get(k) != v}
+    row.update(changed)
+    return bool(changed)
+
+
+def _keep(item: src.Item, sha: str, dec: Decoded, near: NearIndex, writer: CollectionWriter,
+          lookup: Credits, cfg: CollectConfig, report: CollectReport) -> None:
+    if cfg.near_threshold >= 0:
+        hit = near.nearest(dec.phash)
+        if hit is not None and hit[1] <= cfg.near_threshold:
+            report.near_duplicates.append({"source": item.uri, "duplicate_of": hit[0], "distance": hit[1]})
+            return
+    ident = sha[:16]
+    row: dict[str, Any] = {
+        "id": ident,
+        "sha256": sha,
+        "source": item.uri,
+        **_credits_for(item, lookup, cfg),
+        "width": dec.width,
+        "height": dec.height,
+        "format": dec.format,
+        "mode": dec.mode,
+        "frames": dec.frames,
+        "phash": f"{dec.phash:016x}",
+        "added": _now(),
+    }
+    writer.append(dec.pixels, row)
+    near.add(dec.phash, ident)
+    report.added += 1
+
+
+def _work(data: bytes, opts: DecodeOptions) -> Decoded | str:
+    """Worker entry point: a Decoded image or the reason it was skipped."""
+    try:
+        return decode(data, opts)
+    except Skip as exc:
+        return str(exc)
+    except Exception as exc:  # a decoder bug on a hostile file must not kill the run
+        return f"could not decode ({exc.__class__.__name__}: {str(exc)[:100]})"
+
+
+class _Decoder:
+    """Decodes in worker processes (or inline for one worker), keeping results in input order.
+
+    At most `window` files are in flight, so memory stays bounded whatever the collection size.
+    """
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers if workers > 0 else (os.cpu_count() or 1)
+        self.pool: ProcessPoolExecutor | None = None
+
+    def __enter__(self) -> "_Decoder":
+        if self.workers > 1:
+            self.pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"))
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+
+    def run(self, stream, opts: DecodeOptions):
+        if self.pool is None:
+            for item, sha, data in stream:
+                yield item, sha, data if isinstance(data, str) else _work(data, opts)
+            return
+        window = self.workers * 8
+        pending: deque[tuple[src.Item, str, Future | str]] = deque()
+        for item, sha, data in stream:
+            pending.append((item, sha, data if isinstance(data, str) else self.pool.submit(_work, data, opts)))
+            while len(pending) >= window or (pending and _ready(pending[0][2])):
+                yield _resolve(pending.popleft())
+        while pending:
+            yield _resolve(pending.popleft())
+
+
+def _ready(x: Future | str) -> bool:
+    return isinstance(x, str) or x.done()
+
+
+def _resolve(entry: tuple[src.Item, str, Future | str]):
+    item, sha, x = entry
+    return item, sha, x if isinstance(x, str) else x.result()
+
+
+def _write_report(out: Path, report: CollectReport) -> str:
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S-%f")
+    rel = f"reports/collect-{stamp}.json"
+    report.report_path = str(out / rel)
+    atomic.write_json(out / rel, report.to_dict())
+    return rel
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")

@@ -1,0 +1,151 @@
+"""Credits sidecars: who made each image and under which licence.
+
+A sidecar is a CSV file (with a header row) or JSON lines. Each record names an image by `file`
+(a path relative to the source folder, a zip member or a bare file name) or `url`, and may give
+`title`, `author`, `date`, `license` (an SPDX id or expression) and `source_url`. Column names are
+matched case-insensitively with a few common aliases.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from belamy.errors import BelamyError
+
+CREDIT_FIELDS = ("title", "author", "date", "license", "source_url")
+KEY_FIELDS = ("file", "url")
+ALIASES = {
+    "filename": "file", "path": "file", "name": "file", "image": "file",
+    "artist": "author", "creator": "author", "licence": "license", "spdx": "license",
+    "year": "date", "source": "source_url", "link": "source_url",
+}
+
+
+@dataclass
+class Credits:
+    """A lookup from image keys (file names, paths, URLs) to credit fields."""
+
+    by_key: dict[str, dict[str, str]] = field(default_factory=dict)
+    used: set[str] = field(default_factory=set)
+    warnings: list[str] = field(default_factory=list)
+
+    def lookup(self, keys: tuple[str, ...]) -> dict[str, str]:
+        for key in keys:
+            for k in (key, key.casefold()):
+                row = self.by_key.get(k)
+                if row is not None:
+                    self.used.add(row["_key"])
+                    return {f: v for f, v in row.items() if not f.startswith("_")}
+        return {}
+
+    def unmatched(self) -> list[str]:
+        keys = {row["_key"] for row in self.by_key.values()}
+        return sorted(keys - self.used)
+
+
+def load_credits(path: str | Path | None) -> Credits:
+    """Read a CSV or JSON-lines credits sidecar; None gives an empty lookup."""
+    credits = Credits()
+    if path is None:
+        return credits
+    path = Path(path)
+    if not path.is_file():
+        raise BelamyError(f"credits file not found: {path}")
+    text = path.read_text(encoding="utf-8-sig", errors="replace")
+    rows = _read_jsonl(text, path) if _is_jsonl(path, text) else _read_csv(text, path)
+    for n, raw in enumerate(rows, start=2 if not _is_jsonl(path, text) else 1):
+        row = _normalise(raw)
+        key = row.get("file") or row.get("url")
+        if not key:
+            credits.warnings.append(f"{path.name} line {n}: no 'file' or 'url' column value; row ignored")
+            continue
+        lic = row.get("license")
+        if lic:
+            row["license"], warning = normalise_license(lic)
+            if warning:
+                credits.warnings.append(f"{path.name} line {n}: {warning}")
+        entry = {f: row[f] for f in CREDIT_FIELDS if row.get(f)}
+        entry["_key"] = key
+        for k in _lookup_keys(key):
+            credits.by_key.setdefault(k, entry)
+    return credits
+
+
+def _lookup_keys(key: str) -> list[str]:
+    keys = [key, key.casefold()]
+    if not key.startswith(("http://", "https://")):
+        base = key.replace("\\", "/").rsplit("/", 1)[-1]
+        keys += [base, base.casefold()]
+    return keys
+
+
+def _is_jsonl(path: Path, text: str) -> bool:
+    return path.suffix.lower() in (".jsonl", ".json", ".ndjson") or text.lstrip().startswith("{")
+
+
+def _read_jsonl(text: str, path: Path) -> list[dict]:
+    rows = []
+    for n, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError:
+            raise BelamyError(f"credits file {path} line {n} is not valid JSON: one object per line") from None
+        if not isinstance(obj, dict):
+            raise BelamyError(f"credits file {path} line {n}: expected a JSON object")
+        rows.append(obj)
+    return rows
+
+
+def _read_csv(text: str, path: Path) -> list[dict]:
+    reader = csv.DictReader(text.splitlines())
+    fields = [_canon(f) for f in (reader.fieldnames or [])]
+    if not any(f in KEY_FIELDS for f in fields):
+        raise BelamyError(
+            f"credits file {path} needs a header row with a 'file' or 'url' column (found: {', '.join(reader.fieldnames or [])})"
+        )
+    return list(reader)
+
+
+def _canon(name: str | None) -> str:
+    n = (name or "").strip().lower().replace(" ", "_")
+    return ALIASES.get(n, n)
+
+
+def _normalise(raw: dict) -> dict[str, str]:
+    out = {}
+    for k, v in raw.items():
+        if k is None or v is None:
+            continue
+        out[_canon(k)] = str(v).strip()
+    return out
+
+
+def normalise_license(expr: str) -> tuple[str, str | None]:
+    """SPDX-normalise a licence expression; return it with a warning if it isn't valid SPDX."""
+    from license_expression import ExpressionError
+
+    licensing = _spdx()
+    try:
+        info = licensing.validate(expr)
+    except ExpressionError:
+        return expr, f"license '{expr}' is not a valid SPDX expression"
+    if info.errors:
+        return expr, f"license '{expr}' is not a known SPDX id ({info.errors[0]})"
+    return info.normalized_expression or expr, None
+
+
+_SPDX = None
+
+
+def _spdx():
+    global _SPDX
+    if _SPDX is None:
+        from license_expression import get_spdx_licensing
+
+        _SPDX = get_spdx_licensing()
+    return _SPDX

@@ -1,0 +1,221 @@
+"""Where images come from: directories, zip files, URL lists, single files and the built-in demo.
+
+Each source yields `Item`s lazily (bounded memory): a URI that says where the image came from,
+keys under which a credits sidecar may name it, and a way to get its bytes. Problems with a whole
+source (a corrupt zip, an unreadable folder) and with single entries become `Item`s carrying an
+error, so they end up in the report instead of stopping the run.
+"""
+
+from __future__ import annotations
+
+import os
+import zipfile
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from belamy.errors import BelamyError
+
+DEMO_SCHEME = "demo://"
+URL_LIST_SUFFIXES = (".txt", ".urls", ".lst", ".list")
+IGNORED_NAMES = {"thumbs.db", "desktop.ini"}
+
+
+@dataclass
+class Item:
+    """One candidate image."""
+
+    uri: str  # where it came from (path, zip member, URL, demo id)
+    keys: tuple[str, ...]  # names a credits sidecar may use for it, most specific first
+    read: Callable[[], bytes] | None = None  # returns the source bytes
+    error: str | None = None  # set when the item could not even be read
+
+
+def classify(source: str) -> str:
+    """'demo', 'url', 'dir', 'zip', 'urls' or 'file' for one SOURCE argument."""
+    if source.startswith(DEMO_SCHEME):
+        return "demo"
+    if source.startswith(("http://", "https://")):
+        return "url"
+    p = Path(source)
+    if not p.exists():
+        raise BelamyError(f"source not found: {source} (give a folder, a .zip, a URL list file or --demo portraits)")
+    if p.is_dir():
+        return "dir"
+    if zipfile.is_zipfile(p) or p.suffix.lower() == ".zip":
+        return "zip"
+    if p.suffix.lower() in URL_LIST_SUFFIXES or _looks_like_url_list(p):
+        return "urls"
+    return "file"
+
+
+def _looks_like_url_list(path: Path) -> bool:
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(4096)
+    except OSError:
+        return False
+    try:
+        text = head.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip() and not ln.startswith("#")]
+    return bool(lines) and all(ln.startswith(("http://", "https://")) for ln in lines[:5])
+
+
+def iter_source(source: str, *, max_bytes: int, demo_count: int | None = None, fetch=None) -> Iterator[Item]:
+    """All items of one SOURCE argument, in a stable order."""
+    kind = classify(source)
+    if kind == "demo":
+        yield from iter_demo_source(source[len(DEMO_SCHEME):], demo_count)
+    elif kind == "dir":
+        yield from iter_directory(Path(source), max_bytes)
+    elif kind == "zip":
+        yield from iter_zip(Path(source), max_bytes, prefix=str(Path(source)))
+    elif kind == "urls":
+        yield from iter_url_list(Path(source), fetch)
+    elif kind == "url":
+        yield from _url_items([source], fetch)
+    else:
+        p = Path(source)
+        yield _file_item(p, p.name, max_bytes)
+
+
+def _file_item(path: Path, rel: str, max_bytes: int) -> Item:
+    uri = str(path)
+    keys = _dedupe((rel, path.name, uri))
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        return Item(uri, keys, error=f"cannot read ({exc.strerror or exc})")
+    if size > max_bytes:
+        return Item(uri, keys, error=f"file too large ({size:,} bytes > {max_bytes:,})")
+    return Item(uri, keys, read=lambda: path.read_bytes())
+
+
+def _dedupe(keys) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(k for k in keys if k))
+
+
+def iter_directory(root: Path, max_bytes: int) -> Iterator[Item]:
+    """Walk a folder recursively, following symlinks but never the same folder twice (no loops).
+
+    Zip files found inside are expanded; dot-files and OS clutter are ignored silently.
+    """
+    seen: set[tuple[int, int]] = set()
+    errors: list[OSError] = []
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=True, onerror=errors.append):
+        try:
+            st = os.stat(dirpath)
+        except OSError:
+            dirnames[:] = []
+            continue
+        ident = (st.st_dev, st.st_ino)
+        if ident in seen:
+            dirnames[:] = []
+            continue
+        seen.add(ident)
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for name in sorted(filenames):
+            if name.startswith(".") or name.lower() in IGNORED_NAMES:
+                continue
+            path = Path(dirpath) / name
+            rel = path.relative_to(root).as_posix()
+            if path.is_symlink() and not path.exists():
+                yield Item(str(path), (rel, name), error="broken symbolic link")
+            elif path.suffix.lower() == ".zip" and zipfile.is_zipfile(path):
+                yield from iter_zip(path, max_bytes, prefix=str(path))
+            else:
+                yield _file_item(path, rel, max_bytes)
+    for exc in errors:
+        yield Item(str(exc.filename or root), (), error=f"cannot read folder ({exc.strerror or exc})")
+
+
+def iter_zip(path: Path, max_bytes: int, prefix: str) -> Iterator[Item]:
+    """Members of a zip file, read lazily; a corrupt archive becomes one reported item."""
+    try:
+        zf = zipfile.ZipFile(path)
+        infos = sorted(zf.infolist(), key=lambda i: i.filename)
+    except (zipfile.BadZipFile, OSError, EOFError) as exc:
+        yield Item(str(path), (path.name,), error=f"not a valid zip file ({exc})")
+        return
+    with zf:
+        for info in infos:
+            name = info.filename
+            base = name.rsplit("/", 1)[-1]
+            if info.is_dir() or name.startswith("__MACOSX/") or base.startswith(".") or not base:
+                continue
+            uri = f"{prefix}!/{name}"
+            keys = _dedupe((name, base, uri))
+            if info.flag_bits & 0x1:
+                yield Item(uri, keys, error="encrypted zip member")
+            elif info.file_size > max_bytes:
+                yield Item(uri, keys, error=f"file too large ({info.file_size:,} bytes > {max_bytes:,})")
+            else:
+                yield Item(uri, keys, read=_zip_reader(zf, info, max_bytes))
+
+
+def _zip_reader(zf: zipfile.ZipFile, info: zipfile.ZipInfo, max_bytes: int) -> Callable[[], bytes]:
+    def read() -> bytes:
+        with zf.open(info) as fh:
+            data = fh.read(max_bytes + 1)  # a lying header can't make us read more than this
+        if len(data) > max_bytes:
+            raise OSError(f"file too large (> {max_bytes:,} bytes)")
+        return data
+
+    return read
+
+
+def iter_url_list(path: Path, fetch) -> Iterator[Item]:
+    urls = []
+    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            urls.append(line)
+    yield from _url_items(urls, fetch)
+
+
+def _url_items(urls: list[str], fetch, concurrency: int = 8) -> Iterator[Item]:
+    """Download with a few parallel connections; results come back in list order."""
+    if fetch is None:
+        raise BelamyError("internal: URL sources need a fetcher")
+    with ThreadPoolExecutor(max_workers=concurrency) as pool:
+        window = concurrency * 2
+        futures = []
+        for i, url in enumerate(urls):
+            futures.append((url, pool.submit(fetch, url)))
+            if len(futures) >= window:
+                yield _url_item(*futures.pop(0))
+        for url, fut in futures:
+            yield _url_item(url, fut)
+
+
+def _url_item(url: str, fut) -> Item:
+    keys = (url, url.rsplit("/", 1)[-1].split("?", 1)[0])
+    try:
+        data = fut.result()
+    except Exception as exc:  # a failed download is one reported item
+        return Item(url, keys, error=f"download failed ({exc})")
+    return Item(url, keys, read=lambda: data)
+
+
+def iter_demo_source(name: str, count: int | None) -> Iterator[Item]:
+    from belamy.data import demo
+
+    for ident, image in demo.iter_demo(name, count=count):
+        uri = f"{DEMO_SCHEME}{name}/{ident}"
+        yield Item(uri, (ident, uri), read=_ppm_bytes(image))
+
+
+def _ppm_bytes(image) -> Callable[[], bytes]:
+    """Encode a rendered image losslessly and almost for free (PPM), for the decode workers."""
+
+    def read() -> bytes:
+        import io
+
+        buf = io.BytesIO()
+        image.save(buf, format="PPM")
+        return buf.getvalue()
+
+    return read
