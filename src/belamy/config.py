@@ -10,7 +10,7 @@ import dataclasses
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Callable, TypeVar
 
 from belamy.errors import BelamyError
 
@@ -96,3 +96,163 @@ class CollectConfig:
     @property
     def effective_min_side(self) -> int:
         return self.min_side if self.min_side > 0 else max(1, self.size // 4)
+
+
+AUGMENTS = ("diffaug", "ada", "none")
+LOSS_NAMES = ("logistic", "hinge", "bce")
+
+
+def _default_model() -> Any:
+    from belamy.models.presets import stylegan2_cpu_64
+
+    return stylegan2_cpu_64()
+
+
+@dataclass
+class TrainConfig:
+    """Everything a training run needs besides the collection; written to RUN/config.json.
+
+    `batch` is the global batch over all processes. Budgets: the run stops at the first of
+    `kimg` (thousands of real images shown to D), `steps` or `minutes` that is set.
+    """
+
+    preset: str = "cpu-quick-64"
+    model: Any = field(default_factory=_default_model)  # belamy.models.ModelConfig
+    batch: int = 32
+    lr_g: float = 0.0025
+    lr_d: float = 0.0025
+    beta1: float = 0.0
+    beta2: float = 0.99
+    loss: str = "logistic"  # logistic (non-saturating) | hinge | bce (DCGAN's, same as logistic)
+    r1_gamma: float = 0.05
+    r1_interval: int = 16  # lazy R1 every N D steps (0: off)
+    ema_kimg: float = 2.0  # half-life of the EMA generator in thousands of images (0: no EMA)
+    ema_rampup: float = 0.05  # EMA half-life is at most this fraction of images seen (0: off)
+    augment: str = "diffaug"  # diffaug (fixed p) | ada (adaptive p) | none
+    aug_policy: str = "color,translation,cutout"
+    aug_p: float = 1.0  # fixed p for diffaug; starting p for ada
+    ada_target: float = 0.6
+    ada_kimg: float = 100.0  # images (in thousands) for ADA's p to go from 0 to 1
+    mirror: bool = True  # x-flip the reals at random
+    kimg: float | None = None
+    steps: int | None = None
+    minutes: float | None = None
+    seed: int = 0
+    preview_kimg: float = 2.0  # fixed-seed preview grid every N kimg (0: only at the end)
+    preview_n: int = 32
+    checkpoint_kimg: float = 10.0
+    checkpoint_minutes: float = 10.0  # also checkpoint at least this often in wall time
+    keep: int = 3  # keep the last K checkpoints
+    log_steps: int = 20  # stats.jsonl line every N steps
+    device: str = "auto"
+    amp: str = "auto"  # auto | bf16 | fp16 | off (CUDA only)
+    threads: int = 0  # CPU threads (0: torch's default)
+    channels_last: bool = True
+    max_rollbacks: int = 3  # divergence watchdog: give up after this many rollbacks
+
+    def validate(self) -> None:
+        if self.augment not in AUGMENTS:
+            raise BelamyError(f"augment must be one of {', '.join(AUGMENTS)}, got '{self.augment}'")
+        if self.loss not in LOSS_NAMES:
+            raise BelamyError(f"loss must be one of {', '.join(LOSS_NAMES)}, got '{self.loss}'")
+        if self.batch < 1:
+            raise BelamyError(f"batch must be at least 1, got {self.batch}")
+        if not 0.0 <= self.aug_p <= 1.0:
+            raise BelamyError(f"aug_p must be in [0, 1], got {self.aug_p}")
+        for name in ("lr_g", "lr_d"):
+            if getattr(self, name) <= 0:
+                raise BelamyError(f"{name} must be positive")
+        if self.kimg is None and self.steps is None and self.minutes is None:
+            raise BelamyError("no training budget: give --kimg, --steps or --minutes")
+        from belamy.training.augment import parse_policy
+
+        try:
+            parse_policy(self.aug_policy)
+        except ValueError as exc:
+            raise BelamyError(str(exc)) from None
+        self.model.validate()
+
+    def to_dict(self) -> dict[str, Any]:
+        d = dataclasses.asdict(self)
+        d["model"] = self.model.to_dict()
+        return d
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], where: str = "config") -> "TrainConfig":
+        from belamy.models.config import ModelConfig
+
+        data = dict(data)
+        model = data.pop("model", None)
+        cfg = from_dict(cls, data, where)
+        if model is not None:
+            cfg.model = model if isinstance(model, ModelConfig) else ModelConfig.from_dict(model)
+        return cfg
+
+
+def _preset_cpu_quick_64() -> TrainConfig:
+    """The default on a CPU: small StyleGAN2 at 64 px, DiffAugment, lazy R1, short EMA."""
+    return TrainConfig(preset="cpu-quick-64")
+
+
+def _preset_dcgan(resolution: int) -> Callable[[], TrainConfig]:
+    def make() -> TrainConfig:
+        """Radford et al. 2015 as published: Adam 2e-4, beta1 0.5, batch 128, BCE, no tricks."""
+        from belamy.models.presets import dcgan
+
+        return TrainConfig(
+            preset=f"dcgan-{resolution}", model=dcgan(resolution), batch=128 if resolution == 64 else 64,
+            lr_g=2e-4, lr_d=2e-4, beta1=0.5, beta2=0.999, loss="bce", r1_gamma=0.0, r1_interval=0,
+            ema_kimg=0.0, ema_rampup=0.0, augment="none", aug_p=0.0, mirror=False,
+        )
+
+    return make
+
+
+def _preset_stylegan2(resolution: int) -> Callable[[], TrainConfig]:
+    def make() -> TrainConfig:
+        """StyleGAN2-ADA settings for a GPU: adaptive augmentation, R1 gamma by the ADA heuristic."""
+        from belamy.models import presets as mp
+
+        model = mp.stylegan2_256() if resolution == 256 else mp.stylegan2_1024()
+        batch = 32
+        return TrainConfig(
+            preset=f"{'portrait-256' if resolution == 256 else 'gpu-1024'}", model=model, batch=batch,
+            lr_g=0.0025, lr_d=0.0025, r1_gamma=round(0.0002 * resolution**2 / batch, 4), ema_kimg=10.0,
+            augment="ada", aug_p=0.0, preview_kimg=20.0, checkpoint_kimg=200.0,
+        )
+
+    return make
+
+
+TRAIN_PRESETS: dict[str, Callable[[], TrainConfig]] = {
+    "cpu-quick-64": _preset_cpu_quick_64,
+    "dcgan-64": _preset_dcgan(64),
+    "dcgan-128": _preset_dcgan(128),
+    "portrait-256": _preset_stylegan2(256),
+    "gpu-1024": _preset_stylegan2(1024),
+}
+MODEL_DEFAULT_PRESET = {"stylegan2": "cpu-quick-64", "dcgan": "dcgan-64"}
+
+
+def train_preset(name: str) -> TrainConfig:
+    try:
+        return TRAIN_PRESETS[name]()
+    except KeyError:
+        raise BelamyError(f"unknown preset '{name}': choose one of {', '.join(TRAIN_PRESETS)}") from None
+
+
+def set_field(cfg: Any, dotted: str, raw: str) -> None:
+    """Apply `--set a.b=value` to a (nested) dataclass, parsing the value as JSON when it can."""
+    *parents, leaf = dotted.split(".")
+    obj = cfg
+    for p in parents:
+        if not hasattr(obj, p):
+            raise BelamyError(f"--set {dotted}: unknown field '{p}'")
+        obj = getattr(obj, p)
+    if not dataclasses.is_dataclass(obj) or leaf not in {f.name for f in dataclasses.fields(obj)}:
+        raise BelamyError(f"--set {dotted}: unknown field '{leaf}'")
+    try:
+        value = json.loads(raw)
+    except json.JSONDecodeError:
+        value = raw
+    setattr(obj, leaf, value)

@@ -1,0 +1,145 @@
+"""`belamy train` and `belamy sample`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+from rich.console import Console
+
+console = Console()
+
+
+def register(app: typer.Typer) -> None:
+    app.command("train")(train_cmd)
+    app.command("sample")(sample_cmd)
+
+
+def train_cmd(
+    collection: Optional[Path] = typer.Argument(None, help="Collection folder (from `belamy collect`)."),
+    out: Optional[Path] = typer.Option(None, "-o", "--out", help="Run folder to create."),
+    resume: Optional[Path] = typer.Option(None, "--resume", help="Continue this run exactly where it stopped."),
+    preset: Optional[str] = typer.Option(None, "--preset", help="cpu-quick-64 (default), dcgan-64, dcgan-128, portrait-256, gpu-1024."),
+    model: Optional[str] = typer.Option(None, "--model", help="stylegan2 (default) or dcgan: picks that model's default preset."),
+    resolution: Optional[int] = typer.Option(None, "--resolution", help="Output size (power of two, 32-1024)."),
+    config: Optional[Path] = typer.Option(None, "--config", help="JSON config file (fields of config.json)."),
+    set_: List[str] = typer.Option([], "--set", help="Override any field: --set lr_g=0.002 --set model.g_channel_max=256."),
+    kimg: Optional[float] = typer.Option(None, "--kimg", help="Budget: thousands of real images shown."),
+    steps: Optional[int] = typer.Option(None, "--steps", help="Budget: training iterations."),
+    minutes: Optional[float] = typer.Option(None, "--minutes", help="Budget: wall-clock minutes."),
+    batch: Optional[int] = typer.Option(None, "--batch", help="Global batch size (over all GPUs)."),
+    lr_g: Optional[float] = typer.Option(None, "--lr-g"),
+    lr_d: Optional[float] = typer.Option(None, "--lr-d"),
+    augment: Optional[str] = typer.Option(None, "--augment", help="diffaug, ada or none."),
+    r1_gamma: Optional[float] = typer.Option(None, "--r1-gamma"),
+    ema_kimg: Optional[float] = typer.Option(None, "--ema-kimg"),
+    seed: Optional[int] = typer.Option(None, "--seed"),
+    preview_kimg: Optional[float] = typer.Option(None, "--preview-kimg", help="Preview grid every N kimg."),
+    checkpoint_kimg: Optional[float] = typer.Option(None, "--checkpoint-kimg", help="Checkpoint every N kimg."),
+    keep: Optional[int] = typer.Option(None, "--keep", help="Keep the last K checkpoints."),
+    device: Optional[str] = typer.Option(None, "--device", help="auto, cpu, cuda, cuda:N or mps."),
+    amp: Optional[str] = typer.Option(None, "--amp", help="auto, bf16, fp16 or off (CUDA only)."),
+    threads: Optional[int] = typer.Option(None, "--threads", help="CPU threads."),
+) -> None:
+    """Train a GAN on a collection (Ctrl-C saves a checkpoint; --resume continues exactly)."""
+    from belamy.config import MODEL_DEFAULT_PRESET, TrainConfig, set_field, train_preset
+    from belamy.errors import BelamyError
+    from belamy.training.train import train
+
+    budget = {k: v for k, v in (("kimg", kimg), ("steps", steps), ("minutes", minutes)) if v is not None}
+    runtime = {k: v for k, v in (("device", device), ("amp", amp), ("threads", threads)) if v is not None}
+    if resume is not None:
+        others = [preset, model, resolution, config, batch, lr_g, lr_d, augment, r1_gamma, ema_kimg, seed, collection]
+        if any(x is not None for x in others) or set_:
+            raise BelamyError("--resume continues the run's own config: only --kimg/--steps/--minutes and --device/--amp/--threads may be given")
+        run = train(None, resume, resume=True, **budget, **runtime)
+    else:
+        if collection is None or out is None:
+            raise BelamyError("usage: belamy train COLLECTION -o RUN (or belamy train --resume RUN)")
+        if config is not None:
+            cfg = TrainConfig.from_dict(load_json_config_dict(config), where=str(config))
+        else:
+            name = preset or MODEL_DEFAULT_PRESET.get(model or "stylegan2")
+            if name is None:
+                raise BelamyError(f"unknown --model '{model}': use stylegan2 or dcgan")
+            cfg = train_preset(name)
+            if model and cfg.model.name != model:
+                raise BelamyError(f"--preset {preset} is a {cfg.model.name} preset, not {model}")
+        if resolution is not None:
+            cfg.model.resolution = resolution
+        for k, v in {"batch": batch, "lr_g": lr_g, "lr_d": lr_d, "augment": augment, "r1_gamma": r1_gamma,
+                     "ema_kimg": ema_kimg, "seed": seed, "preview_kimg": preview_kimg,
+                     "checkpoint_kimg": checkpoint_kimg, "keep": keep, **runtime}.items():
+            if v is not None:
+                setattr(cfg, k, v)
+        if augment == "ada" and "aug_p" not in " ".join(set_):
+            cfg.aug_p = 0.0
+        if augment == "none":
+            cfg.aug_p = 0.0
+        if budget:
+            cfg.kimg, cfg.steps, cfg.minutes = budget.get("kimg"), budget.get("steps"), budget.get("minutes")
+        for item in set_:
+            if "=" not in item:
+                raise BelamyError(f"--set {item}: use --set field=value")
+            key, value = item.split("=", 1)
+            set_field(cfg, key.strip(), value.strip())
+        run = train(collection, out, cfg)
+    reason = getattr(run, "stop_reason", "budget")
+    console.print(f"[bold]{'stopped (Ctrl-C), resume with: belamy train --resume ' + str(run.path) if reason == 'interrupted' else 'trained'}[/]")
+    console.print(f"run:        {run.path}")
+    console.print(f"generator:  {run.export_path}")
+    latest = sorted((run.path / 'samples').glob('fakes-*.png'))
+    if latest:
+        console.print(f"preview:    {latest[-1]}")
+    console.print(f"curves:     {run.path / 'curves.png'}")
+    console.print(f"model card: {run.path / 'MODEL_CARD.md'}")
+
+
+def load_json_config_dict(path: Path) -> dict:
+    import json
+
+    from belamy.errors import BelamyError
+
+    try:
+        return json.loads(path.read_text())
+    except FileNotFoundError:
+        raise BelamyError(f"config file not found: {path}") from None
+    except json.JSONDecodeError as exc:
+        raise BelamyError(f"config file {path} is not valid JSON (line {exc.lineno}): fix the syntax") from None
+
+
+def sample_cmd(
+    run: Optional[Path] = typer.Argument(None, help="Run folder (from `belamy train`)."),
+    n: Optional[int] = typer.Option(None, "-n", help="How many images (seeds 0..n-1 unless --seeds)."),
+    seeds: Optional[str] = typer.Option(None, "--seeds", help="Seeds, e.g. 0-63 or 3,17,42."),
+    truncation: float = typer.Option(1.0, "--truncation", "--trunc", help="Pull latents toward the mean (1: none, 0.7 typical)."),
+    out: Optional[Path] = typer.Option(None, "-o", "--out", help="Output folder (default RUN/renders)."),
+    noise: str = typer.Option("const", "--noise", help="const (reproducible), random or none."),
+    device: str = typer.Option("auto", "--device"),
+    record: Optional[Path] = typer.Option(None, "--record", help="Re-render exactly from a render's .record.json."),
+) -> None:
+    """Render images by seed: PNG + record.json each, and a grid."""
+    from belamy.errors import BelamyError
+    from belamy.generate.sample import reproduce
+    from belamy.run import Run
+    from belamy.seeds import parse_seeds
+
+    if record is not None:
+        target = out or record.with_name(record.name.replace(".record.json", ".reproduced.png"))
+        reproduce(record, target, device="cpu" if device == "auto" else device)
+        console.print(f"re-rendered {target}")
+        return
+    if run is None:
+        raise BelamyError("usage: belamy sample RUN -n 64 [--seeds 0-63] [--truncation 0.7] -o DIR")
+    if noise not in ("const", "random", "none"):
+        raise BelamyError(f"--noise must be const, random or none, got '{noise}'")
+    if not 0.0 <= truncation <= 2.0:
+        raise BelamyError(f"--truncation {truncation} is out of range: use 0 to 1 (values above 1 exaggerate)")
+    seed_list = parse_seeds(seeds) if seeds else list(range(n or 16))
+    if seeds and n:
+        seed_list = seed_list[:n]
+    r = Run.open(run)
+    target = out or (r.path / "renders")
+    paths = r.sample(seed_list, target, truncation=truncation, noise_mode=noise, device=device)
+    console.print(f"rendered {len(paths)} images into {target} (grid: {target / 'grid.png'})")

@@ -1,0 +1,1 @@
+"""Generating from a trained Run: samples, series, interpolation, projection, video."""

@@ -1,0 +1,119 @@
+"""`belamy sample`: one PNG per seed, a grid, and a record per render that reproduces it exactly."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import torch
+from PIL import Image
+
+from belamy import atomic
+from belamy.seeds import z_from_seed
+
+if TYPE_CHECKING:
+    from belamy.run import Run
+
+RECORD_SUFFIX = ".record.json"
+
+
+def to_uint8(img: torch.Tensor) -> np.ndarray:
+    """(N, 3, H, W) in [-1, 1] -> (N, H, W, 3) uint8, rounding like every other belamy image."""
+    x = (img.detach().float().clamp(-1, 1) + 1) * 127.5
+    return x.round().to(torch.uint8).permute(0, 2, 3, 1).cpu().numpy()
+
+
+@torch.no_grad()
+def render_batch(G: torch.nn.Module, seeds: list[int], truncation: float = 1.0, device: torch.device | str = "cpu",
+                 noise_mode: str = "const", batch: int = 16) -> np.ndarray:
+    """Render seeds with generator G; the latent of a seed is drawn on the CPU (same on any device)."""
+    was_training = G.training
+    G.eval()
+    out = []
+    for i in range(0, len(seeds), batch):
+        z = torch.stack([z_from_seed(s, G.z_dim) for s in seeds[i:i + batch]]).to(device)
+        out.append(to_uint8(G(z, truncation_psi=truncation, noise_mode=noise_mode)))
+    G.train(was_training)
+    return np.concatenate(out) if out else np.zeros((0, 1, 1, 3), np.uint8)
+
+
+def save_png(arr: np.ndarray, path: Path, text: dict[str, str] | None = None) -> None:
+    from PIL.PngImagePlugin import PngInfo
+
+    info = PngInfo()
+    for k, v in (text or {}).items():
+        info.add_itxt(k, v)
+    with atomic.atomic_path(path, suffix=".png") as tmp:
+        Image.fromarray(arr).save(tmp, format="PNG", pnginfo=info)
+
+
+def save_grid(images: np.ndarray, path: Path, cols: int | None = None) -> Path:
+    from belamy.grid import make_grid
+
+    sheet = make_grid(list(images), cols=cols or min(8, max(1, len(images))))
+    with atomic.atomic_path(path, suffix=".png") as tmp:
+        sheet.save(tmp, format="PNG")
+    return path
+
+
+def seed_name(seed: int) -> str:
+    return f"seed{seed:04d}"
+
+
+def sample(run: "Run", seeds: list[int], out: Path, truncation: float = 1.0, noise_mode: str = "const",
+           device: str = "auto", grid: bool = True, progress: bool | None = None) -> list[Path]:
+    """Render `seeds` from the run's exported generator into `out` (PNG + record each, plus grid.png)."""
+    from belamy.progress import make_progress, progress_enabled
+    from belamy.training.distributed import pick_device
+    from belamy.version import code_version
+
+    dev = pick_device(device)
+    G = run.generator(dev)
+    out.mkdir(parents=True, exist_ok=True)
+    paths, arrays = [], []
+    bar = make_progress()
+    bar.disable = not (progress if progress is not None else progress_enabled())
+    with bar:
+        task = bar.add_task("sampling", total=len(seeds))
+        for i in range(0, len(seeds), 16):
+            chunk = seeds[i:i + 16]
+            imgs = render_batch(G, chunk, truncation, dev, noise_mode)
+            for seed, arr in zip(chunk, imgs):
+                record = {
+                    "kind": "sample", "run": run.run_id, "run_path": str(run.path),
+                    "generator": run.export_path.name, "generator_sha256": run.generator_sha256(),
+                    "step": run.export_meta.get("step"), "seed": seed, "truncation": truncation,
+                    "noise_mode": noise_mode, "model": run.model_config.get("name"),
+                    "resolution": run.model_config.get("resolution"), "device": dev.type,
+                    "code_version": code_version(), "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                }
+                png = out / f"{seed_name(seed)}.png"
+                save_png(arr, png, {"belamy:record": json.dumps(record)})
+                atomic.write_json(out / f"{seed_name(seed)}{RECORD_SUFFIX}", record)
+                paths.append(png)
+                arrays.append(arr)
+            bar.advance(task, len(chunk))
+    if grid and arrays:
+        save_grid(np.stack(arrays), out / "grid.png")
+    return paths
+
+
+def reproduce(record_path: Path, out: Path | None = None, device: str = "cpu") -> np.ndarray:
+    """Re-render a sample from its record; raises if the run's generator is not the recorded one."""
+    from belamy.errors import BelamyError
+    from belamy.run import Run
+    from belamy.training.distributed import pick_device
+
+    record: dict[str, Any] = json.loads(Path(record_path).read_text())
+    run = Run.open(record["run_path"])
+    if run.generator_sha256() != record["generator_sha256"]:
+        raise BelamyError(f"{run.path} has moved on since this render (generator sha256 differs): "
+                          f"use the checkpoint from step {record.get('step')}")
+    dev = pick_device(device)
+    arr = render_batch(run.generator(dev), [record["seed"]], record["truncation"], dev, record["noise_mode"])[0]
+    if out is not None:
+        save_png(arr, out)
+    return arr

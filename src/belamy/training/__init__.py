@@ -1,0 +1,1 @@
+"""Training: the phase loop, losses, augmentation, EMA, checkpoints and distribution."""

@@ -1,0 +1,56 @@
+"""Training curves as a picture (losses, augmentation p, speed) from stats.jsonl."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from PIL import Image, ImageDraw
+
+PANELS = (("loss_D", "loss_G"), ("D_real", "D_fake"), ("aug_p",), ("img_s",))
+COLOURS = ((220, 80, 60), (60, 120, 220), (60, 170, 90), (160, 90, 200))
+
+
+def plot_curves(run_dir: Path, width: int = 900, panel_h: int = 150) -> Path | None:
+    """Draw one panel per quantity group against kimg; returns the PNG path (None without stats)."""
+    rows = []
+    f = run_dir / "stats.jsonl"
+    if not f.is_file():
+        return None
+    for line in f.read_text().splitlines():
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if "kimg" in row:
+            rows.append(row)
+    if len(rows) < 2:
+        return None
+    im = Image.new("RGB", (width, panel_h * len(PANELS)), (250, 250, 248))
+    draw = ImageDraw.Draw(im)
+    xs = [r["kimg"] for r in rows]
+    x0, x1 = min(xs), max(xs) or 1.0
+    for i, keys in enumerate(PANELS):
+        top = i * panel_h
+        left, right, pt, pb = 60, width - 10, top + 18, top + panel_h - 20
+        draw.rectangle((left, pt, right, pb), outline=(180, 180, 180))
+        series = [[(r["kimg"], r[k]) for r in rows if isinstance(r.get(k), (int, float))] for k in keys]
+        vals = [v for s in series for _, v in s]
+        if not vals:
+            continue
+        lo, hi = min(vals), max(vals)
+        hi = hi if hi > lo else lo + 1.0
+        for j, (k, s) in enumerate(zip(keys, series)):
+            pts = [(left + (x - x0) / max(x1 - x0, 1e-9) * (right - left), pb - (v - lo) / (hi - lo) * (pb - pt)) for x, v in s]
+            if len(pts) > 1:
+                draw.line(pts, fill=COLOURS[j], width=2)
+            draw.text((left + 5 + 90 * j, top + 3), k, fill=COLOURS[j])
+        draw.text((4, pt), f"{hi:.3g}", fill=(90, 90, 90))
+        draw.text((4, pb - 10), f"{lo:.3g}", fill=(90, 90, 90))
+    draw.text((left, im.height - 14), f"kimg {x0:.1f} .. {x1:.1f}", fill=(90, 90, 90))
+    out = run_dir / "curves.png"
+    from belamy import atomic
+
+    with atomic.atomic_path(out, suffix=".png") as tmp:
+        im.save(tmp, format="PNG")
+    return out

@@ -1,0 +1,157 @@
+"""Device, dtype and distribution, decided in one place.
+
+belamy runs on a laptop CPU, one GPU, or many GPUs/nodes through `torchrun ... -m belamy train`.
+Multi-process training uses torch.distributed with the same semantics as StyleGAN2-ADA: the
+configured batch is the *global* batch, each rank computes its slice, gradients are averaged with
+one all-reduce per phase, and rank 0 is the only writer of checkpoints, previews and stats.
+(Manual gradient all-reduce instead of DDP wrappers: a GAN alternates which network is trained,
+which DDP's fixed reducer handles badly.)
+"""
+
+from __future__ import annotations
+
+import os
+from contextlib import nullcontext
+from dataclasses import dataclass
+
+import torch
+import torch.distributed as dist
+
+from belamy.errors import BelamyError
+
+
+@dataclass
+class Env:
+    """Where this process runs and who it is among the ranks."""
+
+    device: torch.device
+    rank: int = 0
+    world: int = 1
+    amp_dtype: torch.dtype | None = None  # autocast dtype on CUDA (bf16 / fp16), None for fp32
+
+    @property
+    def is_main(self) -> bool:
+        return self.rank == 0
+
+    @property
+    def distributed(self) -> bool:
+        return self.world > 1
+
+    def autocast(self):
+        if self.amp_dtype is None:
+            return nullcontext()
+        return torch.autocast(device_type=self.device.type, dtype=self.amp_dtype)
+
+    @property
+    def needs_grad_scaler(self) -> bool:
+        return self.amp_dtype == torch.float16
+
+
+def pick_device(preference: str = "auto", local_rank: int = 0) -> torch.device:
+    """'auto' picks CUDA, then Apple MPS, then the CPU; or name one ('cpu', 'cuda', 'cuda:1', 'mps')."""
+    pref = preference.lower()
+    if pref == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda", local_rank % torch.cuda.device_count())
+        if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    if pref.startswith("cuda"):
+        if not torch.cuda.is_available():
+            raise BelamyError("--device cuda was asked for but no CUDA GPU is visible: use --device cpu or auto")
+        if pref == "cuda":
+            return torch.device("cuda", local_rank % torch.cuda.device_count())
+        return torch.device(pref)
+    if pref == "mps":
+        if not (getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available()):
+            raise BelamyError("--device mps was asked for but MPS is not available: use --device cpu or auto")
+        return torch.device("mps")
+    if pref == "cpu":
+        return torch.device("cpu")
+    raise BelamyError(f"unknown --device '{preference}': use auto, cpu, cuda, cuda:N or mps")
+
+
+def pick_amp(preference: str, device: torch.device) -> torch.dtype | None:
+    """Mixed precision only on CUDA: bf16 where supported ('auto'), fp16 with a grad scaler, or off."""
+    pref = preference.lower()
+    if pref not in ("auto", "bf16", "fp16", "off"):
+        raise BelamyError(f"unknown --amp '{preference}': use auto, bf16, fp16 or off")
+    if device.type != "cuda" or pref == "off":
+        if pref in ("bf16", "fp16") and device.type != "cuda":
+            raise BelamyError(f"--amp {pref} needs a CUDA GPU; on {device.type} use --amp off (or auto)")
+        return None
+    if pref == "fp16":
+        return torch.float16
+    if pref == "bf16" or torch.cuda.is_bf16_supported():
+        return torch.bfloat16
+    return torch.float16
+
+
+def setup(device: str = "auto", amp: str = "auto", threads: int = 0) -> Env:
+    """Initialise torch.distributed when launched by torchrun; choose device and precision."""
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    rank = int(os.environ.get("RANK", "0"))
+    local_rank = int(os.environ.get("LOCAL_RANK", "0"))
+    dev = pick_device(device, local_rank)
+    if threads > 0:
+        torch.set_num_threads(threads)
+    if world > 1 and not dist.is_initialized():
+        backend = "nccl" if dev.type == "cuda" else "gloo"
+        if dev.type == "cuda":
+            torch.cuda.set_device(dev)
+        dist.init_process_group(backend=backend)
+    if dev.type == "cuda":
+        torch.backends.cuda.matmul.allow_tf32 = True
+        torch.backends.cudnn.allow_tf32 = True
+        torch.backends.cudnn.benchmark = True
+    return Env(device=dev, rank=rank, world=world, amp_dtype=pick_amp(amp, dev))
+
+
+def teardown(env: Env) -> None:
+    if env.distributed and dist.is_initialized():
+        dist.destroy_process_group()
+
+
+def all_reduce_grads(params: list[torch.nn.Parameter], env: Env) -> None:
+    """Average gradients over ranks with one flattened all-reduce (global-batch semantics)."""
+    if not env.distributed:
+        return
+    grads = [p.grad for p in params if p.grad is not None]
+    if not grads:
+        return
+    flat = torch.cat([g.reshape(-1) for g in grads])
+    dist.all_reduce(flat)
+    flat /= env.world
+    offset = 0
+    for g in grads:
+        n = g.numel()
+        g.copy_(flat[offset:offset + n].view_as(g))
+        offset += n
+
+
+def all_reduce_sum(t: torch.Tensor, env: Env) -> torch.Tensor:
+    if env.distributed:
+        dist.all_reduce(t)
+    return t
+
+
+def broadcast_module(module: torch.nn.Module, env: Env) -> None:
+    """Make every rank start from rank 0's weights and buffers."""
+    if not env.distributed:
+        return
+    for t in list(module.parameters()) + list(module.buffers()):
+        dist.broadcast(t.data, src=0)
+
+
+def barrier(env: Env) -> None:
+    if env.distributed:
+        dist.barrier()
+
+
+def broadcast_flag(flag: bool, env: Env) -> bool:
+    """True on every rank if it is true on any (e.g. Ctrl-C seen by one process)."""
+    if not env.distributed:
+        return flag
+    t = torch.tensor([1.0 if flag else 0.0])
+    dist.all_reduce(t)
+    return bool(t.item() > 0)

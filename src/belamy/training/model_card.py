@@ -1,0 +1,62 @@
+"""MODEL_CARD.md: what a run was trained on, how, for how long, and whom to credit."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from belamy import atomic
+
+ALGORITHM_CREDITS = {
+    "dcgan": ["A. Radford, L. Metz, S. Chintala. *Unsupervised Representation Learning with Deep Convolutional "
+              "Generative Adversarial Networks* (DCGAN), 2015."],
+    "stylegan2": ["T. Karras, S. Laine, M. Aittala, J. Hellsten, J. Lehtinen, T. Aila. *Analyzing and Improving the "
+                  "Image Quality of StyleGAN* (StyleGAN2), 2020."],
+}
+COMMON_CREDITS = ["I. Goodfellow et al. *Generative Adversarial Nets*, 2014."]
+TECHNIQUE_CREDITS = {
+    "ada": "T. Karras, M. Aittala, J. Hellsten, S. Laine, J. Lehtinen, T. Aila. *Training Generative Adversarial "
+           "Networks with Limited Data* (ADA), 2020.",
+    "diffaug": "S. Zhao, Z. Liu, J. Lin, J.-Y. Zhu, S. Han. *Differentiable Augmentation for Data-Efficient GAN "
+               "Training* (DiffAugment), 2020.",
+    "r1": "L. Mescheder, A. Geiger, S. Nowozin. *Which Training Methods for GANs do actually Converge?* (R1), 2018.",
+    "ema": "T. Karras, T. Aila, S. Laine, J. Lehtinen. *Progressive Growing of GANs* (EMA generator), 2018.",
+}
+
+
+def write_model_card(run_dir: Path, cfg, coll, state, env, stopped: str | None = None) -> Path:
+    m = cfg.model
+    lic = ", ".join(f"{k} ({v})" for k, v in coll.license_counts().most_common())
+    authors = sorted({r["author"] for r in coll.manifest if r.get("author")})
+    credits = COMMON_CREDITS + ALGORITHM_CREDITS.get(m.name, [])
+    if cfg.augment in TECHNIQUE_CREDITS:
+        credits.append(TECHNIQUE_CREDITS[cfg.augment])
+    if cfg.r1_gamma > 0 and cfg.r1_interval > 0:
+        credits.append(TECHNIQUE_CREDITS["r1"])
+    if cfg.ema_kimg > 0:
+        credits.append(TECHNIQUE_CREDITS["ema"])
+    status = f"stopped ({stopped})" if stopped else "training"
+    lines = [
+        f"# Model card: {run_dir.name}", "",
+        f"Status: {status} after {state.step} steps, {state.kimg:.1f} kimg, {state.seconds / 60:.1f} min "
+        f"on {env.world} x {env.device.type}.", "",
+        "## Training data", "",
+        f"- Collection: `{coll.path}` ({len(coll)} images at {coll.size} px)",
+        f"- Licences: {lic or 'none recorded'}",
+        f"- Authors credited: {len(authors)}" + (f" ({', '.join(authors[:10])}{', ...' if len(authors) > 10 else ''})" if authors else ""),
+        f"- Images without full credits: {coll.missing_credits()}",
+        "- Full per-image credits: `belamy collection credits " + str(coll.path) + "`", "",
+        "## Model", "",
+        f"- Architecture: {m.name} at {m.resolution} px (preset {cfg.preset})",
+        f"- Latent: z {m.z_dim}, w {m.w_dim}",
+        f"- Loss: {cfg.loss}; R1 gamma {cfg.r1_gamma} every {cfg.r1_interval}; augmentation {cfg.augment} ({cfg.aug_policy}); EMA {cfg.ema_kimg} kimg",
+        f"- Batch {cfg.batch}; Adam lr G {cfg.lr_g}, D {cfg.lr_d}, betas ({cfg.beta1}, {cfg.beta2}); seed {cfg.seed}",
+        f"- Budget: kimg {cfg.kimg}, steps {cfg.steps}, minutes {cfg.minutes}", "",
+        "## Algorithms credited", "",
+        *[f"- {c}" for c in credits], "",
+        "## Intended use", "",
+        "Art-making from the collection above. Outputs may resemble training images; check originality "
+        "before publishing and credit the collection's authors as their licences require.", "",
+    ]
+    path = run_dir / "MODEL_CARD.md"
+    atomic.write_text(path, "\n".join(lines))
+    return path

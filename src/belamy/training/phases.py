@@ -1,0 +1,96 @@
+"""The training step as data: a list of phases, each with its module, optimizer, loss and interval.
+
+A phase computes a loss on this rank's slice of the global batch, back-propagates it into the one
+module it trains (the other network is frozen), averages gradients over ranks and steps its
+optimizer. Adding a regulariser (path length, say) is adding a phase, not editing a loop.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import torch
+
+from belamy.training.distributed import all_reduce_grads
+
+if TYPE_CHECKING:
+    from belamy.training.loop import StepInput, Trainer
+
+LossFn = Callable[["Trainer", "StepInput"], tuple[torch.Tensor, dict[str, torch.Tensor]]]
+
+
+@dataclass
+class Phase:
+    name: str
+    module: torch.nn.Module
+    opt: torch.optim.Optimizer
+    loss: LossFn
+    interval: int = 1
+    scaler: torch.amp.GradScaler | None = None
+    seconds: float = field(default=0.0, repr=False)
+
+    def due(self, step: int) -> bool:
+        return self.interval > 0 and step % self.interval == 0
+
+    def run(self, trainer: "Trainer", inp: "StepInput") -> dict[str, torch.Tensor]:
+        t0 = time.perf_counter()
+        others = [m for m in (trainer.G, trainer.D) if m is not self.module]
+        self.module.requires_grad_(True)
+        for m in others:
+            m.requires_grad_(False)
+        self.opt.zero_grad(set_to_none=True)
+        loss, stats = self.loss(trainer, inp)
+        params = [p for p in self.module.parameters() if p.requires_grad]
+        if self.scaler is not None:
+            self.scaler.scale(loss).backward()
+            self.scaler.unscale_(self.opt)
+        else:
+            loss.backward()
+        all_reduce_grads(params, trainer.env)
+        for p in params:  # a NaN/inf gradient must not poison the weights; the watchdog sees the loss
+            if p.grad is not None:
+                torch.nan_to_num_(p.grad, nan=0.0, posinf=1e5, neginf=-1e5)
+        if self.scaler is not None:
+            self.scaler.step(self.opt)
+            self.scaler.update()
+        else:
+            self.opt.step()
+        if trainer.env.device.type == "cuda":
+            torch.cuda.synchronize(trainer.env.device)
+        self.seconds += time.perf_counter() - t0
+        return {f"loss_{self.name}": loss.detach(), **{k: v.detach() for k, v in stats.items()}}
+
+
+# -- losses of the standard phases --------------------------------------------------------------
+def d_main(t: "Trainer", inp: "StepInput") -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    """D learns real from fake on augmented images (fakes from the current G, no grad into G)."""
+    with torch.no_grad(), t.env.autocast():
+        fake = t.G(inp.z_d, noise_mode="random", generator=inp.gen("noise_d"))
+    with t.env.autocast():
+        real_logits = t.D(t.augment(inp.real, inp.gen("aug_d_real")))
+        fake_logits = t.D(t.augment(fake.float(), inp.gen("aug_d_fake")))
+    real_logits, fake_logits = real_logits.float(), fake_logits.float()
+    t.observe_real_logits(real_logits)
+    loss = t.d_loss(real_logits, fake_logits)
+    return loss, {"D_real": real_logits.mean(), "D_fake": fake_logits.mean()}
+
+
+def d_r1(t: "Trainer", inp: "StepInput") -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    """Lazy R1 on (augmented) reals, in float32 (its second derivatives are fragile in half precision)."""
+    from belamy.training.losses import r1_loss
+
+    real = inp.real.detach().requires_grad_(True)
+    logits = t.D(t.augment(real, inp.gen("aug_r1"))).float()
+    penalty = r1_loss(real, logits, t.cfg.r1_gamma, every=t.cfg.r1_interval)
+    return penalty, {"r1": penalty / max(t.cfg.r1_interval, 1)}
+
+
+def g_main(t: "Trainer", inp: "StepInput") -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    """G learns to fool D on augmented fakes (augmentation is differentiable)."""
+    with t.env.autocast():
+        fake = t.G(inp.z_g, noise_mode="random", generator=inp.gen("noise_g"), update_w_avg=True)
+        logits = t.D(t.augment(fake.float(), inp.gen("aug_g"))).float()
+    return t.g_loss(logits), {}

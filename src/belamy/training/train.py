@@ -1,0 +1,167 @@
+"""`belamy.train()`: set up a run (or resume one) and drive the Trainer."""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import uuid
+from dataclasses import replace
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from belamy import atomic
+from belamy.config import TrainConfig, train_preset
+from belamy.errors import BelamyError
+
+BUDGET_FIELDS = ("kimg", "steps", "minutes")
+
+
+def train(collection: str | os.PathLike[str] | None, out: str | os.PathLike[str], config: TrainConfig | None = None,
+          resume: bool = False, progress: bool | None = None, **overrides: Any):
+    """Train a GAN on `collection` into the run folder `out`; return the `Run`.
+
+    With `resume=True`, `out` is an existing run: training continues exactly where its latest
+    checkpoint left off (budget fields in `overrides` may extend it). Ctrl-C stops cleanly with a
+    checkpoint.
+    """
+    from belamy.data.collection import Collection
+    from belamy.run import Run
+    from belamy.training import checkpoint as ckpt
+    from belamy.training.dataset import Dataset
+    from belamy.training.distributed import broadcast_module, setup, teardown
+    from belamy.training.loop import Trainer
+    from belamy.training.model_card import write_model_card
+    from belamy.training.state import TrainState
+
+    out = Path(out)
+    if resume:
+        cfg, info, saved = _resume_setup(out, overrides)
+        collection = info["collection"]
+    else:
+        cfg = replace(config or train_preset("cpu-quick-64"))
+        for k, v in overrides.items():
+            if not hasattr(cfg, k):
+                raise BelamyError(f"unknown training option '{k}'")
+            setattr(cfg, k, v)
+        if collection is None:
+            raise BelamyError("no collection given: belamy train COLLECTION -o RUN")
+        if ckpt.latest(out) is not None:
+            raise BelamyError(f"{out} already holds a run: continue it with `belamy train --resume {out}` or choose a new -o")
+    cfg.validate()
+    coll = Collection.open(collection)
+    if len(coll) == 0:
+        raise BelamyError(f"collection {collection} is empty: add images with `belamy collect`")
+    env = setup(cfg.device, cfg.amp, cfg.threads)
+    if cfg.batch % env.world:
+        raise BelamyError(f"batch {cfg.batch} does not split over {env.world} processes: use a multiple of {env.world}")
+    if not resume:
+        info = {"id": uuid.uuid4().hex[:12], "collection": str(Path(collection).resolve()),
+                "collection_count": len(coll), "collection_manifest_sha": _manifest_digest(coll),
+                "created": _now(), "world_size": env.world}
+        if env.is_main:
+            from belamy.version import code_version
+
+            info["code_version"] = code_version()
+            out.mkdir(parents=True, exist_ok=True)
+            atomic.write_json(out / "config.json", cfg.to_dict())
+            atomic.write_json(out / "run.json", info)
+    elif env.is_main and _manifest_digest(coll) != info.get("collection_manifest_sha"):
+        from belamy.progress import console
+
+        console.print("[yellow]warning: the collection changed since this run started; resuming, but not bit-exactly[/]")
+    from belamy.models import build_discriminator, build_generator
+
+    G = build_generator(cfg.model, seed=cfg.seed)
+    D = build_discriminator(cfg.model, seed=cfg.seed + 1)
+    G_ema = copy.deepcopy(G).eval().requires_grad_(False)
+    fmt = torch.channels_last if (cfg.channels_last and env.device.type == "cpu") else torch.contiguous_format
+    for m in (G, D, G_ema):
+        m.to(env.device, memory_format=fmt)
+    for m in (G, D, G_ema):
+        broadcast_module(m, env)
+    data = Dataset.from_collection(coll, cfg.model.resolution, env.device, cfg.seed, cfg.mirror)
+    state = TrainState.from_dict(saved[1]["train_state"]) if resume else TrainState()
+    trainer = Trainer(cfg, out, data, env, G, D, G_ema, state)
+    try:
+        if resume:
+            trainer.load_tensors(*saved)
+            trainer.apply_lr_scale()
+            _truncate_stats(out, state.step)
+        else:
+            if env.is_main:
+                from belamy.generate.sample import save_grid
+
+                n = min(cfg.preview_n, len(data))
+                reals = data.images[:n].permute(0, 2, 3, 1).cpu().numpy()
+                save_grid(reals, out / "samples" / "reals.png")
+            trainer.save()  # step 0: the watchdog always has a good checkpoint to go back to
+            if env.is_main:
+                write_model_card(out, cfg, coll, trainer.state, env)
+        reason = trainer.run(progress)
+        if env.is_main:
+            write_model_card(out, cfg, coll, trainer.state, env, stopped=reason)
+            from belamy.training.curves import plot_curves
+
+            plot_curves(out)
+    finally:
+        teardown(env)
+    run = Run.open(out)
+    run.stop_reason = reason  # type: ignore[attr-defined]
+    return run
+
+
+def _resume_setup(out: Path, overrides: dict[str, Any]):
+    from belamy.training import checkpoint as ckpt
+
+    if not (out / "run.json").is_file():
+        raise BelamyError(f"{out} is not a belamy run: nothing to resume (start one with `belamy train COLLECTION -o {out}`)")
+    path = ckpt.latest(out)
+    if path is None:
+        raise BelamyError(f"{out} has no checkpoint to resume from")
+    tensors, saved = ckpt.load(path)
+    cfg = TrainConfig.from_dict(saved["config"], where=str(path))
+    bad = [k for k in overrides if k not in BUDGET_FIELDS + ("device", "amp", "threads")]
+    if bad:
+        raise BelamyError(f"--resume continues the run's own config; only the budget and device can change (not '{bad[0]}')")
+    if any(k in BUDGET_FIELDS for k in overrides):
+        for k in BUDGET_FIELDS:
+            setattr(cfg, k, None)
+    for k, v in overrides.items():
+        setattr(cfg, k, v)
+    info = json.loads((out / "run.json").read_text())
+    if not Path(info["collection"]).is_dir():
+        raise BelamyError(f"the run's collection {info['collection']} is gone: restore it to resume")
+    return cfg, info, (tensors, saved)
+
+
+def _truncate_stats(out: Path, step: int) -> None:
+    """Drop stats lines written after the checkpoint we resume from (they will be written again)."""
+    f = out / "stats.jsonl"
+    if not f.is_file():
+        return
+    keep = []
+    for line in f.read_text().splitlines():
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if row.get("step", 0) <= step:
+            keep.append(line)
+    atomic.write_text(f, "".join(line + "\n" for line in keep))
+
+
+def _manifest_digest(coll) -> str:
+    import hashlib
+
+    h = hashlib.sha256()
+    for row in coll.manifest:
+        h.update(row["sha256"].encode())
+    return h.hexdigest()[:16]
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
