@@ -14,6 +14,7 @@ console = Console()
 def register(app: typer.Typer) -> None:
     app.command("train")(train_cmd)
     app.command("sample")(sample_cmd)
+    app.command("demo")(demo_cmd)
 
 
 def train_cmd(
@@ -143,3 +144,20 @@ def sample_cmd(
     target = out or (r.path / "renders")
     paths = r.sample(seed_list, target, truncation=truncation, noise_mode=noise, device=device)
     console.print(f"rendered {len(paths)} images into {target} (grid: {target / 'grid.png'})")
+
+
+def demo_cmd(
+    out: Path = typer.Option(Path("belamy-demo"), "-o", "--out", help="Folder for the collection, run and renders."),
+    minutes: float = typer.Option(3.0, "--minutes", help="Training time."),
+    count: Optional[int] = typer.Option(None, "--count", help="Demo portraits to paint (default 300)."),
+    device: str = typer.Option("auto", "--device"),
+) -> None:
+    """Run the whole pipeline on the built-in demo portraits: collect, train, sample."""
+    from belamy.pipeline import run_demo
+
+    res = run_demo(out, minutes=minutes, count=count, device=device)
+    console.print("[bold green]done[/]")
+    console.print(f"collection:     {res.collection}  (contact sheet {res.collection / 'preview.png'})")
+    console.print(f"run:            {res.run}  (previews in {res.run / 'samples'}, curves {res.run / 'curves.png'})")
+    console.print(f"renders:        {res.renders}")
+    console.print(f"contact sheet:  {res.contact_sheet}")

@@ -147,7 +147,9 @@ def _ingest(
         src.iter_source(s, max_bytes=cfg.max_bytes, demo_count=cfg.demo_count, fetch=fetcher) for s in sources
     )
     known = {row["sha256"]: i for i, row in enumerate(writer.rows)}
-    near = NearIndex([int(r["phash"], 16) for r in writer.rows], [r["id"] for r in writer.rows])
+    near = NearIndex()
+    for r in writer.rows:
+        near.add((int(r["phash"], 16), int(r["dhash"], 16)), bytes.fromhex(r["colors"]), r["id"])
     opts = DecodeOptions(cfg.size, cfg.fit, cfg.background, cfg.effective_min_side, cfg.max_pixels)
     bar = make_progress()
     if progress is not None:
@@ -198,7 +200,7 @@ def _hashed(items: Iterator[src.Item], known: dict[str, int], writer: Collection
 
 
 def _credits_for(item: src.Item, lookup: Credits, cfg: CollectConfig) -> dict[str, str]:
-    found = lookup.lookup(item.keys)
+    found = {**(item.credits or {}), **lookup.lookup(item.keys)}
     if cfg.default_license and not found.get("license"):
         found["license"] = cfg.default_license
     if cfg.default_author and not found.get("author"):
@@ -217,7 +219,7 @@ def _update_credits(row: dict[str, Any], item: src.Item, lookup: Credits, cfg: C
 def _keep(item: src.Item, sha: str, dec: Decoded, near: NearIndex, writer: CollectionWriter,
           lookup: Credits, cfg: CollectConfig, report: CollectReport) -> None:
     if cfg.near_threshold >= 0:
-        hit = near.nearest(dec.phash)
+        hit = near.nearest((dec.phash, dec.dhash), dec.colors)
         if hit is not None and hit[1] <= cfg.near_threshold:
             report.near_duplicates.append({"source": item.uri, "duplicate_of": hit[0], "distance": hit[1]})
             return
@@ -233,10 +235,12 @@ def _keep(item: src.Item, sha: str, dec: Decoded, near: NearIndex, writer: Colle
         "mode": dec.mode,
         "frames": dec.frames,
         "phash": f"{dec.phash:016x}",
+        "dhash": f"{dec.dhash:016x}",
+        "colors": dec.colors.hex(),
         "added": _now(),
     }
     writer.append(dec.pixels, row)
-    near.add(dec.phash, ident)
+    near.add((dec.phash, dec.dhash), dec.colors, ident)
     report.added += 1
 
 

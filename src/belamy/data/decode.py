@@ -35,7 +35,9 @@ class DecodeOptions:
 @dataclass
 class Decoded:
     pixels: bytes  # size*size*3 uint8, row-major RGB
-    phash: int  # 64-bit perceptual hash of the prepared image
+    phash: int  # 64-bit DCT perceptual hash of the prepared image
+    dhash: int  # 64-bit difference hash (a second, independent opinion for near duplicates)
+    colors: bytes  # 4x4 RGB thumbnail: the hashes above are colour-blind
     width: int  # original size, after EXIF orientation
     height: int
     format: str  # the real format, whatever the extension said
@@ -119,6 +121,8 @@ def decode(data: bytes, opts: DecodeOptions) -> Decoded:
     return Decoded(
         pixels=arr.tobytes(),
         phash=phash64(out),
+        dhash=dhash64(out),
+        colors=out.resize((4, 4), Image.Resampling.BOX).tobytes(),
         width=width,
         height=height,
         format=fmt,
@@ -221,3 +225,10 @@ def phash64(im: Image.Image) -> int:
     import imagehash
 
     return int(str(imagehash.phash(im)), 16)
+
+
+def dhash64(im: Image.Image) -> int:
+    """64-bit gradient hash (imagehash.dhash) as an int."""
+    import imagehash
+
+    return int(str(imagehash.dhash(im)), 16)

@@ -30,6 +30,7 @@ class Item:
     keys: tuple[str, ...]  # names a credits sidecar may use for it, most specific first
     read: Callable[[], bytes] | None = None  # returns the source bytes
     error: str | None = None  # set when the item could not even be read
+    credits: dict[str, str] | None = None  # credits the source itself knows (a sidecar may override)
 
 
 def classify(source: str) -> str:
@@ -205,7 +206,9 @@ def iter_demo_source(name: str, count: int | None) -> Iterator[Item]:
 
     for ident, image in demo.iter_demo(name, count=count):
         uri = f"{DEMO_SCHEME}{name}/{ident}"
-        yield Item(uri, (ident, uri), read=_ppm_bytes(image))
+        credits = {"title": f"Demo {ident.replace('-', ' ')}", "author": "belamy procedural painter",
+                   "license": "CC0-1.0", "date": "2026"}
+        yield Item(uri, (ident, uri), read=_ppm_bytes(image), credits=credits)
 
 
 def _ppm_bytes(image) -> Callable[[], bytes]:
