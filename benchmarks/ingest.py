@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import json
 import os
-import platform
 import shutil
 import sys
 import tempfile
@@ -25,6 +23,9 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageOps
+
+sys.path.insert(0, str(Path(__file__).parent))
+from common import write_result  # noqa: E402
 
 
 def make_sources(folder: Path, count: int, seed: int = 0) -> dict:
@@ -93,13 +94,8 @@ def main() -> None:
         print(f"{'method':40s} {'seconds':>8s} {'images/s':>9s} {'vs baseline':>12s}")
         for r in rows:
             print(f"{r['method']:40s} {r['seconds']:8.2f} {r['images_s']:9.1f} {r['images_s'] / rows[0]['images_s']:11.2f}x")
-        out = Path(__file__).parent / "results"
-        out.mkdir(exist_ok=True)
-        (out / "ingest.json").write_text(json.dumps({
-            "benchmark": "ingest", "count": args.count, "size": args.size, "sources": info,
-            "cpu_count": os.cpu_count(), "machine": platform.machine(), "python": platform.python_version(),
-            "rows": rows, "target_images_s": 100,
-        }, indent=2))
+        write_result("ingest", {"count": args.count, "size": args.size, "sources": info, "rows": rows,
+                                "target_images_s": 100})
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

@@ -39,3 +39,29 @@ def png_bomb(width: int = 100_000, height: int = 100_000) -> bytes:
 @pytest.fixture
 def make_pattern():
     return pattern
+
+
+def tiny_config(name: str = "stylegan2", augment: str = "diffaug"):
+    """A training config small enough for the CPU test suite (32 px, widths <= 16/64, batch 8)."""
+    from belamy.config import train_preset
+    from belamy.models.config import ModelConfig
+
+    cfg = train_preset("dcgan-64" if name == "dcgan" else "cpu-quick-64")
+    if name == "dcgan":
+        cfg.model = ModelConfig(name="dcgan", resolution=32, z_dim=16, w_dim=16, g_channel_base=8 * 16,
+                                g_channel_max=64, d_channel_base=8 * 16, d_channel_max=64)
+    else:
+        cfg.model = ModelConfig(name="stylegan2", resolution=32, z_dim=16, w_dim=16, mapping_layers=2,
+                                g_channel_base=128, g_channel_max=16, d_channel_base=128, d_channel_max=16)
+        cfg.r1_interval = 2  # exercise the lazy R1 phase within a few steps
+    cfg.batch = 8
+    cfg.augment = augment
+    cfg.aug_p = 0.0 if augment == "ada" else cfg.aug_p
+    cfg.ada_kimg = 0.5
+    cfg.log_steps = 2
+    cfg.preview_kimg = 0.02
+    cfg.preview_n = 4
+    cfg.checkpoint_kimg = 0.016
+    cfg.keep = 2
+    cfg.device = "cpu"
+    return cfg

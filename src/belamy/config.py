@@ -64,7 +64,7 @@ class CollectConfig:
     size: int = 256
     fit: str = "crop"  # crop | pad | stretch, for non-square images
     background: str = "white"  # colour behind transparency and padding
-    near_threshold: int = 6  # max Hamming distance of 64-bit perceptual hashes to call a near duplicate (-1: off)
+    near_threshold: int = 6  # max Hamming distance (of 64 bits, both DCT and gradient hashes) for near duplicates (-1: off)
     min_side: int = 0  # skip images whose short side is below this (0: size // 4)
     max_pixels: int = 89_478_485  # larger images are treated as decompression bombs
     max_bytes: int = 256 * 1024 * 1024  # larger files are skipped

@@ -11,12 +11,10 @@ import torch
 from safetensors.torch import load_file
 
 import belamy
-from belamy.config import train_preset
 from belamy.errors import BelamyError
-from belamy.models.config import ModelConfig
 from belamy.training import checkpoint as ckpt
 from belamy.training.train import train
-from conftest import encode, pattern
+from conftest import encode, pattern, tiny_config
 
 
 @pytest.fixture(scope="module")
@@ -27,28 +25,6 @@ def tiny_collection(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("coll")
     belamy.collect([str(src)], out, size=32, workers=1, near_threshold=-1)
     return out
-
-
-def tiny_config(name: str = "stylegan2", augment: str = "diffaug"):
-    cfg = train_preset("dcgan-64" if name == "dcgan" else "cpu-quick-64")
-    if name == "dcgan":
-        cfg.model = ModelConfig(name="dcgan", resolution=32, z_dim=16, w_dim=16, g_channel_base=8 * 16,
-                                g_channel_max=64, d_channel_base=8 * 16, d_channel_max=64)
-    else:
-        cfg.model = ModelConfig(name="stylegan2", resolution=32, z_dim=16, w_dim=16, mapping_layers=2,
-                                g_channel_base=128, g_channel_max=16, d_channel_base=128, d_channel_max=16)
-        cfg.r1_interval = 2  # exercise the lazy R1 phase within a few steps
-    cfg.batch = 8
-    cfg.augment = augment
-    cfg.aug_p = 0.0 if augment == "ada" else cfg.aug_p
-    cfg.ada_kimg = 0.5
-    cfg.log_steps = 2
-    cfg.preview_kimg = 0.02
-    cfg.preview_n = 4
-    cfg.checkpoint_kimg = 0.016
-    cfg.keep = 2
-    cfg.device = "cpu"
-    return cfg
 
 
 def weights(run_dir: Path) -> dict[str, torch.Tensor]:
@@ -122,6 +98,10 @@ def test_sample_records_reproduce_bit_for_bit(tiny_collection: Path, tmp_path: P
     assert np.array_equal(np.asarray(Image.open(paths[2])), again)
     other = np.asarray(Image.open(paths[0]))
     assert not np.array_equal(other, again)
+    # random noise inputs are seeded per render: reproducible too, whatever the batch
+    noisy = run.sample([5, 6], tmp_path / "noisy", noise_mode="random", progress=False)
+    again = reproduce(tmp_path / "noisy" / "seed0006.record.json")
+    assert np.array_equal(np.asarray(Image.open(noisy[1])), again)
 
 
 def test_watchdog_rolls_back_on_nan(tiny_collection: Path, tmp_path: Path, monkeypatch):

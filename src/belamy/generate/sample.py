@@ -12,7 +12,9 @@ import torch
 from PIL import Image
 
 from belamy import atomic
-from belamy.seeds import z_from_seed
+from belamy.seeds import mix, z_from_seed
+
+NOISE_PURPOSE = 0x401  # seed of a render's noise inputs = mix(seed, NOISE_PURPOSE)
 
 if TYPE_CHECKING:
     from belamy.run import Run
@@ -33,9 +35,14 @@ def render_batch(G: torch.nn.Module, seeds: list[int], truncation: float = 1.0, 
     was_training = G.training
     G.eval()
     out = []
+    if noise_mode == "random":  # per-seed noise, so a render never depends on its batch-mates
+        batch = 1
     for i in range(0, len(seeds), batch):
         z = torch.stack([z_from_seed(s, G.z_dim) for s in seeds[i:i + batch]]).to(device)
-        out.append(to_uint8(G(z, truncation_psi=truncation, noise_mode=noise_mode)))
+        gen = None
+        if noise_mode == "random":
+            gen = torch.Generator(device=device).manual_seed(mix(seeds[i], NOISE_PURPOSE))
+        out.append(to_uint8(G(z, truncation_psi=truncation, noise_mode=noise_mode, generator=gen)))
     G.train(was_training)
     return np.concatenate(out) if out else np.zeros((0, 1, 1, 3), np.uint8)
 

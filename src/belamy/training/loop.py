@@ -97,9 +97,7 @@ class Trainer:
     def observe_real_logits(self, logits: torch.Tensor) -> None:
         if self.ada is not None:
             signs = all_reduce_sum(logits.detach().sign().sum().reshape(1).float(), self.env)
-            self.ada.update(signs / self.env.world)  # the controller counts elements: feed a pre-summed value
-            # AdaptiveP counts numel of what it is given; correct the count to the global batch size
-            self.ada._count += self.cfg.batch - 1
+            self.ada.accumulate(signs[0], self.cfg.batch)  # the global batch's evidence, same on every rank
 
     # -- one iteration ------------------------------------------------------------------------------
     def step_input(self) -> tuple[StepInput, Cursor]:

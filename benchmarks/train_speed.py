@@ -1,0 +1,116 @@
+"""Training speed and peak memory of `belamy train` per model and resolution, against a plainly
+written DCGAN (the PyTorch-example loop, ~40 lines, no belamy) in the same run.
+
+Each configuration runs in its own process (so peak RSS is its own) on the demo collection, for a
+fixed number of steps; img/s is measured over the steps after the first log interval (warm-up
+excluded) from the run's stats.jsonl.
+
+    python benchmarks/train_speed.py [--steps 40] [--threads 2]
+prints a table and writes benchmarks/results/train_speed.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+from common import write_result  # noqa: E402
+
+PLAIN_DCGAN = r'''
+import resource, sys, time, numpy as np, torch, torch.nn as nn
+from belamy.data.collection import Collection
+torch.set_num_threads(int(sys.argv[3])); torch.manual_seed(0)
+x = torch.from_numpy(Collection.open(sys.argv[1]).load()).permute(0, 3, 1, 2).float() / 127.5 - 1
+steps, bs, nz = int(sys.argv[2]), 128, 100
+def G():
+    return nn.Sequential(nn.ConvTranspose2d(nz, 512, 4, 1, 0, bias=False), nn.BatchNorm2d(512), nn.ReLU(True),
+        nn.ConvTranspose2d(512, 256, 4, 2, 1, bias=False), nn.BatchNorm2d(256), nn.ReLU(True),
+        nn.ConvTranspose2d(256, 128, 4, 2, 1, bias=False), nn.BatchNorm2d(128), nn.ReLU(True),
+        nn.ConvTranspose2d(128, 64, 4, 2, 1, bias=False), nn.BatchNorm2d(64), nn.ReLU(True),
+        nn.ConvTranspose2d(64, 3, 4, 2, 1, bias=False), nn.Tanh())
+def D():
+    return nn.Sequential(nn.Conv2d(3, 64, 4, 2, 1, bias=False), nn.LeakyReLU(0.2, True),
+        nn.Conv2d(64, 128, 4, 2, 1, bias=False), nn.BatchNorm2d(128), nn.LeakyReLU(0.2, True),
+        nn.Conv2d(128, 256, 4, 2, 1, bias=False), nn.BatchNorm2d(256), nn.LeakyReLU(0.2, True),
+        nn.Conv2d(256, 512, 4, 2, 1, bias=False), nn.BatchNorm2d(512), nn.LeakyReLU(0.2, True),
+        nn.Conv2d(512, 1, 4, 1, 0, bias=False), nn.Flatten())
+g, d = G(), D()
+og = torch.optim.Adam(g.parameters(), 2e-4, betas=(0.5, 0.999)); od = torch.optim.Adam(d.parameters(), 2e-4, betas=(0.5, 0.999))
+bce = nn.BCEWithLogitsLoss(); ones, zeros = torch.ones(bs, 1), torch.zeros(bs, 1)
+t0 = None
+for step in range(steps):
+    if step == 5: t0 = time.perf_counter()
+    real = x[torch.randint(0, len(x), (bs,))]
+    fake = g(torch.randn(bs, nz, 1, 1))
+    od.zero_grad(); (bce(d(real), ones) + bce(d(fake.detach()), zeros)).backward(); od.step()
+    og.zero_grad(); bce(d(fake), ones).backward(); og.step()
+dt = time.perf_counter() - t0
+print(f"RESULT {(steps - 5) * bs / dt:.2f} {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.1f}")
+'''
+
+CONFIGS = [
+    ("belamy dcgan-64", ["--preset", "dcgan-64"], 64),
+    ("belamy cpu-quick-64 (stylegan2, default)", ["--preset", "cpu-quick-64"], 64),
+    ("belamy dcgan-128", ["--preset", "dcgan-128"], 128),
+    ("belamy stylegan2 cpu widths @128", ["--preset", "cpu-quick-64", "--resolution", "128"], 128),
+]
+
+
+def make_collection(root: Path, size: int) -> Path:
+    out = root / f"coll{size}"
+    subprocess.run([sys.executable, "-m", "belamy", "collect", "--demo", "portraits", "--demo-count", "200",
+                    "-o", str(out), "--size", str(size)], check=True, capture_output=True)
+    return out
+
+
+def run_belamy(coll: Path, out: Path, args: list[str], steps: int, threads: int) -> dict:
+    log = max(steps // 4, 2)
+    cmd = [sys.executable, "-c", "import resource, sys; from belamy.cli.main import main; sys.argv=['belamy']+sys.argv[1:];\n"
+           "try:\n    main()\nfinally:\n    print('PEAK', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)",
+           "train", str(coll), "-o", str(out), *args, "--steps", str(steps), "--threads", str(threads),
+           "--device", "cpu", "--set", f"log_steps={log}", "--preview-kimg", "0", "--checkpoint-kimg", "0",
+           "--set", "checkpoint_minutes=0"]
+    r = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "BELAMY_PROGRESS": "0"})
+    if r.returncode != 0:
+        raise SystemExit(r.stderr)
+    peak = float([ln for ln in r.stdout.splitlines() if ln.startswith("PEAK")][-1].split()[1])
+    rows = [json.loads(x) for x in (out / "stats.jsonl").read_text().splitlines()]
+    rows = [x for x in rows if "img_s" in x][1:]  # drop the first interval (warm-up)
+    img_s = sum(x["img_s"] for x in rows) / len(rows)
+    phases = {k: round(sum(x["time"][k] for x in rows) / sum(x["time"]["total"] for x in rows), 3)
+              for k in rows[0]["time"] if k != "total"}
+    return {"img_s": round(img_s, 2), "peak_rss_mb": round(peak, 1), "time_fraction": phases}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--steps", type=int, default=40)
+    ap.add_argument("--threads", type=int, default=os.cpu_count() or 2)
+    args = ap.parse_args()
+    root = Path(tempfile.mkdtemp(prefix="belamy-trainspeed-"))
+    colls = {s: make_collection(root, s) for s in (64, 128)}
+    results = []
+    r = subprocess.run([sys.executable, "-c", PLAIN_DCGAN, str(colls[64]), str(args.steps), str(args.threads)],
+                       capture_output=True, text=True, check=True)
+    img_s, peak = map(float, r.stdout.split("RESULT")[1].split())
+    results.append({"config": "baseline: plain DCGAN loop @64 (batch 128)", "resolution": 64, "img_s": img_s,
+                    "peak_rss_mb": peak})
+    for name, extra, res in CONFIGS:
+        row = run_belamy(colls[res], root / name.replace(" ", "_").replace("/", ""), extra, args.steps, args.threads)
+        results.append({"config": name, "resolution": res, **row})
+        print(f"  {name}: {row['img_s']} img/s", file=sys.stderr)
+    base = results[0]["img_s"]
+    print(f"\ntraining speed on {os.cpu_count()} CPU cores, {args.threads} threads, {args.steps} steps each\n")
+    print(f"{'configuration':44s} {'px':>4s} {'img/s':>7s} {'vs plain':>9s} {'peak MB':>8s}")
+    for row in results:
+        print(f"{row['config']:44s} {row['resolution']:4d} {row['img_s']:7.1f} {row['img_s'] / base:8.2f}x {row['peak_rss_mb']:8.0f}")
+    write_result("train_speed", {"steps": args.steps, "threads": args.threads, "rows": results})
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,118 @@
+"""Named model configurations. Each returns a fresh `ModelConfig`; override fields with
+`preset().replace(field=value)`.
+
+Sizes are chosen by FLOPs per training image, not by habit (see DESIGN.md, performance notes).
+Figures below are from `benchmarks/model_speed.py` (G+D parameters; GFLOP for one D step and one
+G step per real image, forward+backward, as counted by `belamy.models.flops`).
+"""
+
+from __future__ import annotations
+
+from belamy.models.config import ModelConfig
+
+
+def dcgan(resolution: int = 64, ngf: int = 64, ndf: int = 64, z_dim: int = 100) -> ModelConfig:
+    """DCGAN at any supported resolution; `ngf`/`ndf` are the widths at R/2 as in the paper."""
+    half = resolution // 2
+    return ModelConfig(
+        name="dcgan",
+        resolution=resolution,
+        z_dim=z_dim,
+        w_dim=z_dim,
+        g_channel_base=ngf * half,
+        g_channel_max=ngf * 16,  # only bites above 128 px, where 4x4 would need 32*ngf maps
+        d_channel_base=ndf * half,
+        d_channel_max=ndf * 16,
+        use_noise=False,
+        mbstd_group=0,
+    )
+
+
+def dcgan_64() -> ModelConfig:
+    """The PyTorch DCGAN example: 64 px, ngf=ndf=64 (G 512/256/128/64 maps)."""
+    return dcgan(64)
+
+
+def dcgan_128() -> ModelConfig:
+    """The 128 px DCGAN popular for art: one more block each side (G 1024/.../64 maps)."""
+    return dcgan(128)
+
+
+def stylegan2_cpu_64() -> ModelConfig:
+    """The default: a small StyleGAN2 at 64 px sized to train on a 2-core CPU."""
+    return ModelConfig(
+        name="stylegan2",
+        resolution=64,
+        z_dim=128,
+        w_dim=128,
+        mapping_layers=2,
+        g_channel_base=1024,
+        g_channel_max=128,
+        d_channel_base=512,
+        d_channel_max=128,
+        use_noise=True,
+        mbstd_group=4,
+    )
+
+
+def stylegan2_256() -> ModelConfig:
+    """StyleGAN2 at 256 px for a GPU: config-e widths (16384/res, capped at 512 from 32 px)."""
+    return ModelConfig(
+        name="stylegan2",
+        resolution=256,
+        z_dim=512,
+        w_dim=512,
+        mapping_layers=8,
+        g_channel_base=16384,
+        g_channel_max=512,
+        d_channel_base=16384,
+        d_channel_max=512,
+        use_noise=True,
+        mbstd_group=4,
+    )
+
+
+def stylegan2_1024() -> ModelConfig:
+    """StyleGAN2 at 1024 px for a GPU: config-e widths (16 maps at 1024 px ... 512 at 32 px).
+
+    Config-e is the paper's width; config-f doubles `g/d_channel_base` to 32768 for more quality
+    at about 2x the cost of the high-resolution layers.
+    """
+    return ModelConfig(
+        name="stylegan2",
+        resolution=1024,
+        z_dim=512,
+        w_dim=512,
+        mapping_layers=8,
+        g_channel_base=16384,
+        g_channel_max=512,
+        d_channel_base=16384,
+        d_channel_max=512,
+        use_noise=True,
+        mbstd_group=4,
+    )
+
+
+PRESETS = {
+    "dcgan_64": dcgan_64,
+    "dcgan_128": dcgan_128,
+    "stylegan2_cpu_64": stylegan2_cpu_64,
+    "stylegan2_256": stylegan2_256,
+    "stylegan2_1024": stylegan2_1024,
+}
+
+
+def get_preset(name: str) -> ModelConfig:
+    """A preset by name, with a one-line error listing the choices."""
+    from belamy.models.config import InvalidModelConfig
+
+    try:
+        return PRESETS[name]()
+    except KeyError:
+        raise InvalidModelConfig(
+            f"unknown model preset {name!r}; choose one of: {', '.join(PRESETS)}"
+        ) from None
+
+
+__all__ = ["PRESETS", "dcgan", "dcgan_64", "dcgan_128", "get_preset", "stylegan2_256",
+           "stylegan2_1024", "stylegan2_cpu_64"]

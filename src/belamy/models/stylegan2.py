@@ -1,0 +1,235 @@
+"""A compact StyleGAN2 (Karras et al. 2020, "Analyzing and Improving the Image Quality of
+StyleGAN"), the default model: config-e generator with skip (toRGB-sum) outputs and a residual
+discriminator, in plain PyTorch.
+
+Kept from the paper: mapping MLP with pixel-norm and lr multiplier 0.01, tracked w_avg for the
+truncation trick, learned 4x4 constant input, weight modulation + demodulation, per-layer noise,
+skip-architecture generator, residual discriminator with minibatch-stddev, equalized learning rate
+everywhere. Changed for speed on small machines: the modulated conv is the non-fused form (one
+dense conv per layer instead of a grouped conv, see `layers.modulated_conv2d`), D downsamples with
+a 2x2 box filter, and widths follow `ModelConfig.{g,d}_channels_at` so tiny CPU presets are just
+configs.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+from belamy.models.config import ModelConfig
+from belamy.models.layers import (
+    LRELU_GAIN,
+    NOISE_MODES,
+    EqualConv2d,
+    EqualLinear,
+    ModulatedConv,
+    ToRGB,
+    minibatch_stddev,
+    pixel_norm,
+    upsample2x,
+)
+
+SQRT_HALF = math.sqrt(0.5)
+
+W_AVG_BETA = 0.995  # EMA decay of the tracked mean w (StyleGAN2's w_avg_beta)
+
+
+class MappingNetwork(nn.Module):
+    """z (N, z_dim) -> w (N, w_dim): pixel-norm, then an MLP with a 0.01 learning-rate multiplier.
+
+    The low lr multiplier keeps the mapping slow relative to synthesis, which StyleGAN found
+    stabilises training; a few layers suffice for small collections.
+    """
+
+    def __init__(self, z_dim: int, w_dim: int, num_layers: int, lr_mult: float) -> None:
+        super().__init__()
+        dims = [z_dim] + [w_dim] * num_layers
+        self.layers = nn.Sequential(*[
+            EqualLinear(dims[i], dims[i + 1], lr_mult=lr_mult, activation="lrelu",
+                        input_gain=1.0 if i == 0 else LRELU_GAIN)
+            for i in range(num_layers)
+        ])
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        # (N, z_dim) -> (N, w_dim); the last lrelu's gain is applied here (w is tiny).
+        return self.layers(pixel_norm(z)) * LRELU_GAIN
+
+
+class SynthesisBlock(nn.Module):
+    """One resolution of the synthesis network.
+
+    At 4x4: learned constant -> conv -> toRGB. Above: up-conv -> conv -> toRGB, and the image so
+    far is bilinearly upsampled and the new toRGB output added (skip architecture), so every
+    resolution contributes directly to the final picture.
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, w_dim: int, resolution: int,
+                 img_channels: int, use_noise: bool) -> None:
+        super().__init__()
+        self.resolution = resolution
+        if resolution == 4:
+            self.const = nn.Parameter(torch.randn(out_channels, 4, 4))
+            self.conv0 = None
+        else:
+            self.conv0 = ModulatedConv(in_channels, out_channels, w_dim, resolution, up=True,
+                                       use_noise=use_noise, input_gain=LRELU_GAIN)
+        # The const input has unit variance and no activation gain to fold; convs after a lrelu do.
+        self.conv1 = ModulatedConv(out_channels, out_channels, w_dim, resolution,
+                                   use_noise=use_noise,
+                                   input_gain=1.0 if resolution == 4 else LRELU_GAIN)
+        self.torgb = ToRGB(out_channels, img_channels, w_dim, input_gain=LRELU_GAIN)
+        self.num_conv = 1 if resolution == 4 else 2
+        self.num_ws = self.num_conv + 1  # toRGB shares its w with the next block's first conv
+
+    def forward(self, x: torch.Tensor | None, img: torch.Tensor | None, ws: torch.Tensor,
+                noise_mode: str, generator: torch.Generator | None
+                ) -> tuple[torch.Tensor, torch.Tensor]:
+        # ws: (N, num_ws, w_dim) for this block; x: (N, Cin, res/2, res/2) or None at 4x4
+        w_iter = iter(ws.unbind(dim=1))
+        if self.conv0 is None:
+            x = self.const.unsqueeze(0).repeat(ws.shape[0], 1, 1, 1)  # (N, C, 4, 4)
+        else:
+            x = self.conv0(x, next(w_iter), noise_mode, generator)  # (N, C, res, res)
+        x = self.conv1(x, next(w_iter), noise_mode, generator)  # (N, C, res, res)
+        y = self.torgb(x, next(w_iter))  # (N, 3, res, res)
+        img = y if img is None else upsample2x(img) + y
+        return x, img
+
+
+class SynthesisNetwork(nn.Module):
+    """ws (N, num_ws, w_dim) -> image (N, img_channels, R, R), roughly in [-1, 1]."""
+
+    def __init__(self, cfg: ModelConfig) -> None:
+        super().__init__()
+        self.w_dim = cfg.w_dim
+        self.resolution = cfg.resolution
+        blocks = []
+        for res in cfg.block_resolutions:
+            cin = cfg.g_channels_at(res // 2) if res > 4 else 0
+            blocks.append(SynthesisBlock(cin, cfg.g_channels_at(res), cfg.w_dim, res,
+                                         cfg.img_channels, cfg.use_noise))
+        self.blocks = nn.ModuleList(blocks)
+        self.num_ws = sum(b.num_conv for b in blocks) + 1
+
+    def forward(self, ws: torch.Tensor, noise_mode: str = "const",
+                generator: torch.Generator | None = None) -> torch.Tensor:
+        if noise_mode not in NOISE_MODES:
+            raise ValueError(f"noise_mode must be one of {NOISE_MODES}, got {noise_mode!r}")
+        if ws.ndim != 3 or ws.shape[1] != self.num_ws or ws.shape[2] != self.w_dim:
+            raise ValueError(f"ws must have shape (N, {self.num_ws}, {self.w_dim}), "
+                             f"got {tuple(ws.shape)}")
+        x = img = None
+        w_idx = 0
+        for block in self.blocks:
+            x, img = block(x, img, ws[:, w_idx:w_idx + block.num_ws], noise_mode, generator)
+            w_idx += block.num_conv
+        return img  # (N, 3, R, R)
+
+
+class StyleGAN2Generator(nn.Module):
+    """z -> w (mapping) -> image (synthesis); see module docstring.
+
+    Interface shared with `DCGANGenerator` so sampling, truncation, style mixing and projection
+    code treats every generator alike: `z_dim`, `w_dim`, `num_ws`, buffer `w_avg`,
+    `mapping(z, ...) -> ws (N, num_ws, w_dim)`, `synthesis(ws, noise_mode, generator) -> img`.
+    """
+
+    def __init__(self, cfg: ModelConfig) -> None:
+        super().__init__()
+        self.z_dim, self.w_dim = cfg.z_dim, cfg.w_dim
+        self.resolution, self.img_channels = cfg.resolution, cfg.img_channels
+        self.mapping_net = MappingNetwork(cfg.z_dim, cfg.w_dim, cfg.mapping_layers,
+                                          cfg.mapping_lr_mult)
+        self.synthesis = SynthesisNetwork(cfg)
+        self.num_ws = self.synthesis.num_ws
+        self.register_buffer("w_avg", torch.zeros(cfg.w_dim))
+
+    def mapping(self, z: torch.Tensor, truncation_psi: float = 1.0,
+                truncation_cutoff: int | None = None, update_w_avg: bool = False
+                ) -> torch.Tensor:
+        """z (N, z_dim) -> ws (N, num_ws, w_dim).
+
+        `update_w_avg` (honoured only in training mode) moves `w_avg` towards this batch's mean w
+        with decay 0.995; the training loop sets it on its G steps so truncation has a centre.
+        Truncation pulls the first `truncation_cutoff` layers (all when None) towards `w_avg`:
+        psi=1 is no truncation, psi=0 gives the average image for every z.
+        """
+        w = self.mapping_net(z)  # (N, w_dim)
+        if update_w_avg and self.training:
+            with torch.no_grad():
+                self.w_avg.copy_(w.detach().mean(dim=0).lerp(self.w_avg, W_AVG_BETA))
+        ws = w.unsqueeze(1).repeat(1, self.num_ws, 1)  # (N, num_ws, w_dim)
+        if truncation_psi != 1.0:
+            cutoff = self.num_ws if truncation_cutoff is None else truncation_cutoff
+            ws[:, :cutoff] = self.w_avg.lerp(ws[:, :cutoff], truncation_psi)
+        return ws
+
+    def forward(self, z: torch.Tensor, truncation_psi: float = 1.0, noise_mode: str = "const",
+                generator: torch.Generator | None = None, truncation_cutoff: int | None = None,
+                update_w_avg: bool = False) -> torch.Tensor:
+        ws = self.mapping(z, truncation_psi, truncation_cutoff, update_w_avg)
+        return self.synthesis(ws, noise_mode=noise_mode, generator=generator)
+
+
+class DiscriminatorBlock(nn.Module):
+    """Residual block: conv -> down-conv, plus a 1x1 down skip, summed with 1/sqrt(2).
+
+    Gains are folded into weights (see `layers` docstring): the input arrives `input_gain` times
+    too small, the convs' leaky ReLUs return without their sqrt(2), and the 1/sqrt(2) of the sum
+    is taken by the skip's weights, so the block ends in one addition and returns the exact
+    StyleGAN2 activation (gain 1).
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, input_gain: float) -> None:
+        super().__init__()
+        self.conv0 = EqualConv2d(in_channels, in_channels, 3, activation="lrelu",
+                                 input_gain=input_gain)
+        self.conv1 = EqualConv2d(in_channels, out_channels, 3, activation="lrelu", down=True,
+                                 input_gain=LRELU_GAIN)
+        # (sqrt2 * conv1 + skip) * sqrt(1/2) = conv1_without_gain + skip * sqrt(1/2)
+        self.skip = EqualConv2d(in_channels, out_channels, 1, bias=False, down=True,
+                                input_gain=input_gain * SQRT_HALF)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        # (N, Cin, res, res) -> (N, Cout, res/2, res/2)
+        y = self.skip(x)  # a fresh tensor, not needed by backward: add in place
+        return y.add_(self.conv1(self.conv0(x)))
+
+
+class StyleGAN2Discriminator(nn.Module):
+    """Residual discriminator: fromRGB, one block per resolution down to 4x4, then an epilogue
+    (minibatch-stddev, conv, fully-connected, linear logit). img (N,3,R,R) -> logits (N,)."""
+
+    def __init__(self, cfg: ModelConfig) -> None:
+        super().__init__()
+        self.resolution = cfg.resolution
+        self.mbstd_group, self.mbstd_channels = cfg.mbstd_group, cfg.mbstd_channels
+        top = cfg.d_channels_at(cfg.resolution)
+        self.from_rgb = EqualConv2d(cfg.img_channels, top, 1, activation="lrelu")
+        self.blocks = nn.Sequential(*[
+            DiscriminatorBlock(cfg.d_channels_at(res), cfg.d_channels_at(res // 2),
+                               input_gain=LRELU_GAIN if res == cfg.resolution else 1.0)
+            for res in reversed(cfg.block_resolutions[1:])
+        ])
+        c4 = cfg.d_channels_at(4)
+        extra = cfg.mbstd_channels if cfg.mbstd_group > 0 else 0
+        if extra and c4 % cfg.mbstd_channels:
+            raise ValueError(f"d_channels_at(4)={c4} must be divisible by mbstd_channels")
+        self.conv = EqualConv2d(c4 + extra, c4, 3, activation="lrelu")
+        self.fc = EqualLinear(c4 * 16, c4, activation="lrelu", input_gain=LRELU_GAIN)
+        self.out = EqualLinear(c4, 1, input_gain=LRELU_GAIN)
+
+    def forward(self, img: torch.Tensor) -> torch.Tensor:
+        x = self.from_rgb(img)  # (N, C_R, R, R), without its lrelu gain
+        x = self.blocks(x)  # (N, C_4, 4, 4)
+        if self.mbstd_group > 0:
+            x = minibatch_stddev(x, self.mbstd_group, self.mbstd_channels)  # (N, C_4+1, 4, 4)
+        x = self.conv(x)  # (N, C_4, 4, 4)
+        x = self.fc(x.flatten(1))  # (N, C_4)
+        return self.out(x).squeeze(1)  # (N,)
+
+
+__all__ = ["StyleGAN2Generator", "StyleGAN2Discriminator", "MappingNetwork",
+           "SynthesisNetwork", "W_AVG_BETA"]

@@ -1,0 +1,230 @@
+"""Model zoo: shapes, the shared generator interface, truncation, noise determinism, configs."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+from belamy.models import (
+    MODEL_NAMES,
+    InvalidModelConfig,
+    ModelConfig,
+    build_discriminator,
+    build_generator,
+    presets,
+)
+from belamy.models.flops import count_flops, count_params, train_step_flops_per_image
+from belamy.models.layers import blur_upsampled, minibatch_stddev, modulated_conv2d, upsample2x
+
+
+def tiny(name: str, resolution: int = 32) -> ModelConfig:
+    """Channels 4-16 so every test runs in milliseconds."""
+    z = 16
+    return ModelConfig(
+        name=name, resolution=resolution, z_dim=z, w_dim=z if name == "dcgan" else 12,
+        mapping_layers=2, g_channel_base=8 * resolution // 2, g_channel_max=16,
+        d_channel_base=8 * resolution // 2, d_channel_max=16, use_noise=True, mbstd_group=2,
+    )
+
+
+@pytest.fixture(autouse=True)
+def _seed():
+    torch.manual_seed(0)
+
+
+@pytest.mark.parametrize("name", ["dcgan", "stylegan2"])
+@pytest.mark.parametrize("resolution", [32, 64])
+def test_shapes(name, resolution):
+    cfg = tiny(name, resolution)
+    G, D = build_generator(cfg, seed=0), build_discriminator(cfg, seed=1)
+    z = torch.randn(4, cfg.z_dim)
+    ws = G.mapping(z)
+    assert ws.shape == (4, G.num_ws, G.w_dim)
+    img = G.synthesis(ws)
+    assert img.shape == (4, 3, resolution, resolution)
+    assert torch.isfinite(img).all()
+    assert D(img).shape == (4,)
+    assert G.w_avg.shape == (G.w_dim,)
+
+
+def test_interface_values():
+    sg = build_generator(tiny("stylegan2", 64))
+    assert (sg.z_dim, sg.w_dim, sg.num_ws) == (16, 12, 10)  # 2*log2(64) - 2 style inputs
+    dc = build_generator(tiny("dcgan"))
+    assert (dc.z_dim, dc.w_dim, dc.num_ws) == (16, 16, 1)
+    assert set(MODEL_NAMES) >= {"dcgan", "stylegan2"}
+
+
+def test_output_range():
+    dc = build_generator(tiny("dcgan"))
+    img = dc(torch.randn(4, 16))
+    assert img.abs().max() <= 1.0  # tanh
+    sg = build_generator(tiny("stylegan2"))
+    img = sg(torch.randn(8, 16))
+    # A linear skip output, "about [-1, 1]" once trained; at init it is of order 1.
+    assert 0.05 < img.std() < 10.0
+
+
+def test_truncation_psi_zero_gives_w_avg():
+    G = build_generator(tiny("stylegan2"))
+    G.w_avg.copy_(torch.randn(G.w_dim))
+    ws = G.mapping(torch.randn(5, G.z_dim), truncation_psi=0.0)
+    torch.testing.assert_close(ws, G.w_avg.expand_as(ws))
+    # cutoff: only the first layers are truncated
+    z = torch.randn(3, G.z_dim)
+    full, cut = G.mapping(z), G.mapping(z, truncation_psi=0.0, truncation_cutoff=2)
+    torch.testing.assert_close(cut[:, :2], G.w_avg.expand(3, 2, -1))
+    torch.testing.assert_close(cut[:, 2:], full[:, 2:])
+    imgs = G(torch.randn(3, G.z_dim), truncation_psi=0.0)
+    torch.testing.assert_close(imgs, imgs[:1].expand_as(imgs))
+    dc = build_generator(tiny("dcgan"))
+    torch.testing.assert_close(dc.mapping(z := torch.randn(2, 16), truncation_psi=0.0),
+                               torch.zeros(2, 1, 16))
+    torch.testing.assert_close(dc.mapping(z, truncation_psi=0.5), 0.5 * z.unsqueeze(1))
+
+
+def test_w_avg_tracks_only_when_asked_and_training():
+    G = build_generator(tiny("stylegan2"))
+    z = torch.randn(8, G.z_dim)
+    G.mapping(z)
+    assert torch.count_nonzero(G.w_avg) == 0
+    G.eval()
+    G.mapping(z, update_w_avg=True)
+    assert torch.count_nonzero(G.w_avg) == 0
+    G.train()
+    w = G.mapping(z, update_w_avg=True)[:, 0]
+    torch.testing.assert_close(G.w_avg, w.mean(0) * (1 - 0.995))
+
+
+def test_const_noise_is_deterministic_and_random_noise_follows_generator():
+    G = build_generator(tiny("stylegan2"))
+    with torch.no_grad():  # give noise a visible effect (strength starts at 0)
+        for name, p in G.named_parameters():
+            if name.endswith("strength"):
+                p.fill_(0.5)
+    ws = G.mapping(torch.randn(2, G.z_dim))
+    a, b = G.synthesis(ws, noise_mode="const"), G.synthesis(ws, noise_mode="const")
+    assert torch.equal(a, b)
+    r1 = G.synthesis(ws, noise_mode="random", generator=torch.Generator().manual_seed(7))
+    r2 = G.synthesis(ws, noise_mode="random", generator=torch.Generator().manual_seed(7))
+    r3 = G.synthesis(ws, noise_mode="random", generator=torch.Generator().manual_seed(8))
+    assert torch.equal(r1, r2)
+    assert not torch.equal(r1, r3)
+    assert not torch.equal(a, G.synthesis(ws, noise_mode="none"))
+    with pytest.raises(ValueError, match="noise_mode"):
+        G.synthesis(ws, noise_mode="sometimes")
+
+
+def test_seeded_build_is_reproducible_and_leaves_global_rng_alone():
+    cfg = tiny("stylegan2")
+    state = torch.get_rng_state()
+    G1, G2 = build_generator(cfg, seed=3), build_generator(cfg, seed=3)
+    assert torch.equal(torch.get_rng_state(), state)
+    for (k, v1), v2 in zip(G1.state_dict().items(), G2.state_dict().values()):
+        assert torch.equal(v1, v2), k
+
+
+def test_style_mixing_uses_per_layer_rows():
+    G = build_generator(tiny("stylegan2"))
+    ws1, ws2 = G.mapping(torch.randn(2, G.z_dim)), G.mapping(torch.randn(2, G.z_dim))
+    mixed = torch.cat([ws1[:, :3], ws2[:, 3:]], dim=1)
+    assert not torch.equal(G.synthesis(mixed), G.synthesis(ws1))
+
+
+def test_gradients_reach_every_generator_and_discriminator_parameter():
+    for name in MODEL_NAMES:
+        cfg = tiny(name)
+        G, D = build_generator(cfg), build_discriminator(cfg)
+        D(G(torch.randn(4, cfg.z_dim), noise_mode="random")).mean().backward()
+        for module in (G, D):
+            missing = [n for n, p in module.named_parameters() if p.grad is None]
+            assert not missing, f"{name}: no gradient for {missing}"
+
+
+def test_channels_last_matches_contiguous():
+    cfg = tiny("stylegan2")
+    G, D = build_generator(cfg, seed=0), build_discriminator(cfg, seed=1)
+    z = torch.randn(4, cfg.z_dim)
+    ref = D(G(z))
+    G, D = G.to(memory_format=torch.channels_last), D.to(memory_format=torch.channels_last)
+    torch.testing.assert_close(D(G(z)), ref, rtol=1e-4, atol=1e-4)
+
+
+def test_dcgan_64_is_the_pytorch_example():
+    G, D = build_generator(presets.dcgan_64()), build_discriminator(presets.dcgan_64())
+    g_maps = [m.out_channels for m in G.net if isinstance(m, torch.nn.ConvTranspose2d)]
+    d_maps = [m.out_channels for m in D.net if isinstance(m, torch.nn.Conv2d)]
+    assert g_maps == [512, 256, 128, 64, 3]
+    assert d_maps == [64, 128, 256, 512, 1]
+    assert count_params(G) == 3_576_704 and count_params(D) == 2_765_568
+    bn = [m for m in D.net if isinstance(m, torch.nn.BatchNorm2d)]
+    assert len(bn) == 3  # none after the input layer
+    g128 = build_generator(presets.dcgan_128())
+    assert [m.out_channels for m in g128.net if isinstance(m, torch.nn.ConvTranspose2d)] == [
+        1024, 512, 256, 128, 64, 3]
+
+
+def test_modulated_conv_equals_per_sample_weights():
+    """The non-fused form must equal StyleGAN2's definition with per-sample weights."""
+    x, w, s = torch.randn(3, 5, 8, 8), torch.randn(4, 5, 3, 3), torch.randn(3, 5)
+    out = modulated_conv2d(x, w, s, demodulate=True)
+    for n in range(3):
+        wn = w * s[n].reshape(1, 5, 1, 1)
+        wn = wn * (wn.square().sum(dim=(1, 2, 3), keepdim=True) + 1e-8).rsqrt()
+        ref = torch.nn.functional.conv2d(x[n:n + 1], wn, padding=1)
+        torch.testing.assert_close(out[n:n + 1], ref, rtol=1e-4, atol=1e-5)
+
+
+def test_transposed_upconv_equals_bilinear_then_conv_in_the_interior():
+    x, w = torch.randn(2, 3, 8, 8), torch.randn(4, 3, 3, 3)
+    fast = modulated_conv2d(x, w, torch.ones(2, 3), demodulate=False, up=True)
+    slow = torch.nn.functional.conv2d(upsample2x(x), w.flip(2, 3), padding=1)
+    torch.testing.assert_close(fast[..., 2:-2, 2:-2], slow[..., 2:-2, 2:-2], rtol=1e-4, atol=1e-4)
+    assert blur_upsampled(torch.ones(1, 1, 9, 9))[0, 0, 2:-2, 2:-2].allclose(torch.tensor(1.0))
+
+
+def test_minibatch_stddev():
+    x = torch.randn(6, 4, 4, 4)
+    y = minibatch_stddev(x, group_size=4)  # 6 % 4 != 0 -> falls back to groups of 3
+    assert y.shape == (6, 5, 4, 4)
+    torch.testing.assert_close(y[:, :4], x)
+    same = minibatch_stddev(torch.ones(4, 4, 4, 4), group_size=2)
+    assert same[:, 4].abs().max() < 1e-3
+
+
+def test_config_json_round_trip_and_unknown_key():
+    for make in presets.PRESETS.values():
+        cfg = make()
+        assert ModelConfig.from_dict(json.loads(json.dumps(cfg.to_dict()))) == cfg
+    data = presets.stylegan2_cpu_64().to_dict() | {"g_chanel_max": 64}
+    with pytest.raises(ValueError, match="g_chanel_max"):
+        ModelConfig.from_dict(data)
+    with pytest.raises(InvalidModelConfig, match="resolution"):
+        ModelConfig(resolution=48)
+    with pytest.raises(InvalidModelConfig, match="w_dim"):
+        ModelConfig(name="dcgan", z_dim=100, w_dim=128)
+    with pytest.raises(InvalidModelConfig, match="unknown model"):
+        build_generator(ModelConfig(name="biggan"))
+
+
+def test_channel_rule():
+    cfg = presets.stylegan2_cpu_64()
+    assert [cfg.g_channels_at(r) for r in cfg.block_resolutions] == [128, 128, 64, 32, 16]
+
+
+def test_flop_counts():
+    cfg = tiny("stylegan2")
+    G, D = build_generator(cfg), build_discriminator(cfg)
+    fwd = count_flops(G, torch.randn(2, cfg.z_dim))
+    assert fwd > 0
+    step = train_step_flops_per_image(G, D, cfg)
+    assert step["total"] == step["d_step"] + step["g_step"]
+    # one G step + one D step is roughly 4 G forwards and 9 D forwards (backward ~ 2x forward)
+    approx = 4 * step["g_forward"] + 9 * step["d_forward"]
+    assert 0.7 * approx < step["total"] < 1.3 * approx
+    assert all(p.grad is None for p in G.parameters())  # counting touched copies only
+    dc = presets.dcgan_64()
+    total = train_step_flops_per_image(build_generator(dc), build_discriminator(dc), dc)["total"]
+    assert 2.3e9 < total < 2.7e9  # DESIGN.md: ~2.5 GFLOP per real image
