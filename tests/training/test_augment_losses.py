@@ -61,6 +61,17 @@ def test_unchosen_samples_pass_through_exactly():
     assert 0 < same < 64  # ~ (0.95 ** 5) of them untouched, bit for bit
 
 
+def test_layout_and_dtype_are_kept_and_choices_do_not_depend_on_dtype():
+    x = images()
+    cl = x.contiguous(memory_format=torch.channels_last)
+    y = augment(cl, 1.0, generator=gen())
+    assert y.is_contiguous(memory_format=torch.channels_last)
+    torch.testing.assert_close(y, augment(x, 1.0, generator=gen()))  # reductions may round apart
+    d = augment(x.double(), 0.5, generator=gen())
+    assert d.dtype == torch.float64
+    torch.testing.assert_close(d.float(), augment(x, 0.5, generator=gen()))
+
+
 def test_gradients_flow_through_augment():
     x = images().requires_grad_(True)
     augment(x, 1.0, generator=gen()).square().sum().backward()

@@ -5,10 +5,13 @@ discriminator, in plain PyTorch.
 Kept from the paper: mapping MLP with pixel-norm and lr multiplier 0.01, tracked w_avg for the
 truncation trick, learned 4x4 constant input, weight modulation + demodulation, per-layer noise,
 skip-architecture generator, residual discriminator with minibatch-stddev, equalized learning rate
-everywhere. Changed for speed on small machines: the modulated conv is the non-fused form (one
-dense conv per layer instead of a grouped conv, see `layers.modulated_conv2d`), D downsamples with
-a 2x2 box filter, and widths follow `ModelConfig.{g,d}_channels_at` so tiny CPU presets are just
-configs.
+everywhere, transposed-conv + [1,3,3,1] blur upsampling. Changed for speed on small machines,
+computing the same functions: the modulated conv is the non-fused form (one dense conv per layer
+instead of a batch-grouped conv, see `layers.modulated_conv2d`), activation gains are folded into
+the next layer's weights, and element-wise ops run in place where autograd allows. Changed in
+substance: D downsamples with a 2x2 box filter instead of [1,3,3,1] (cheaper, still
+anti-aliased), and the mapping depth is a config field (2 layers in the CPU preset, 8 on GPU).
+Widths follow `ModelConfig.{g,d}_channels_at`, so tiny CPU presets are just configs.
 """
 
 from __future__ import annotations

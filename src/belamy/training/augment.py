@@ -29,7 +29,13 @@ def _is_channels_last(x: torch.Tensor) -> bool:
 
 
 def _rand(n: int, x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-    return torch.rand(n, generator=generator, device=x.device, dtype=x.dtype)
+    """n uniforms in [0, 1), always drawn in float32 so the stream (and every choice made from
+    it) is the same whatever dtype the images are in."""
+    return torch.rand(n, generator=generator, device=x.device)
+
+
+def _per_sample(v: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    return v.to(x.dtype).reshape(-1, 1, 1, 1)  # (N,) -> (N, 1, 1, 1) in x's dtype
 
 
 def _where(chosen: torch.Tensor, augmented: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
@@ -45,7 +51,7 @@ def brightness(x: torch.Tensor, p: float, generator: torch.Generator) -> torch.T
     """Add a per-sample offset in [-0.5, 0.5)."""
     chosen = _chosen(x, p, generator)
     shift = _rand(x.shape[0], x, generator) - 0.5
-    return _where(chosen, x + shift.reshape(-1, 1, 1, 1), x)
+    return _where(chosen, x + _per_sample(shift, x), x)
 
 
 def saturation(x: torch.Tensor, p: float, generator: torch.Generator) -> torch.Tensor:
@@ -53,7 +59,7 @@ def saturation(x: torch.Tensor, p: float, generator: torch.Generator) -> torch.T
     chosen = _chosen(x, p, generator)
     factor = _rand(x.shape[0], x, generator) * 2.0
     mean = x.mean(dim=1, keepdim=True)  # (N, 1, H, W)
-    return _where(chosen, (x - mean) * factor.reshape(-1, 1, 1, 1) + mean, x)
+    return _where(chosen, (x - mean) * _per_sample(factor, x) + mean, x)
 
 
 def contrast(x: torch.Tensor, p: float, generator: torch.Generator) -> torch.Tensor:
@@ -61,7 +67,7 @@ def contrast(x: torch.Tensor, p: float, generator: torch.Generator) -> torch.Ten
     chosen = _chosen(x, p, generator)
     factor = _rand(x.shape[0], x, generator) + 0.5
     mean = x.mean(dim=(1, 2, 3), keepdim=True)  # (N, 1, 1, 1)
-    return _where(chosen, (x - mean) * factor.reshape(-1, 1, 1, 1) + mean, x)
+    return _where(chosen, (x - mean) * _per_sample(factor, x) + mean, x)
 
 
 def color(x: torch.Tensor, p: float, generator: torch.Generator) -> torch.Tensor:
