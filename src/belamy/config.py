@@ -213,7 +213,7 @@ def _preset_stylegan2(resolution: int) -> Callable[[], TrainConfig]:
         """StyleGAN2-ADA settings for a GPU: adaptive augmentation, R1 gamma by the ADA heuristic."""
         from belamy.models import presets as mp
 
-        model = mp.stylegan2_256() if resolution == 256 else mp.stylegan2_1024()
+        model = mp.stylegan2_gpu(resolution)
         batch = 32
         return TrainConfig(
             preset=f"{'portrait-256' if resolution == 256 else 'gpu-1024'}", model=model, batch=batch,

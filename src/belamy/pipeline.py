@@ -33,8 +33,11 @@ def run_demo(out: str | Path = "belamy-demo", minutes: float = 3.0, count: int |
     console.print(f"    {len(coll)} portraits in {coll.path} (contact sheet: {coll.path / 'preview.png'})")
     console.print(f"[bold]2/3 train[/]: {minutes:g} minutes of the default model (cpu-quick-64)")
     run_dir = out / "run"
-    if ckpt.latest(run_dir) is not None:
-        run = train(None, run_dir, resume=True, minutes=minutes, device=device)
+    latest = ckpt.latest(run_dir)
+    if latest is not None:  # a second `belamy demo` trains the same run `minutes` longer
+        _, saved = ckpt.load(latest)
+        done = saved["train_state"]["seconds"] / 60.0
+        run = train(None, run_dir, resume=True, minutes=done + minutes, device=device)
     else:
         cfg = train_preset("cpu-quick-64")
         cfg.minutes = minutes

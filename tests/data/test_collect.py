@@ -266,3 +266,15 @@ def test_missing_source_and_bad_size_are_user_errors(tmp_path: Path):
         belamy.collect([str(tmp_path)], tmp_path / "c", size=100)
     with pytest.raises(BelamyError, match="not a belamy collection"):
         Collection.open(tmp_path)
+
+
+def test_files_get_the_users_usual_permissions(tmp_path: Path):
+    d = tmp_path / "src"
+    write(d / "one.png", encode(pattern(1), "PNG"))
+    old = os.umask(0o022)
+    try:
+        coll = belamy.collect([str(d)], tmp_path / "coll", size=32, workers=1)
+    finally:
+        os.umask(old)
+    for name in ("collection.json", "manifest.jsonl", "preview.png"):
+        assert (coll.path / name).stat().st_mode & 0o777 == 0o644, name

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -206,6 +205,3 @@ def write_preview(collection: Collection, k: int = 64, cell: int = 96) -> Path:
         sheet.save(tmp, format="PNG", optimize=True)
     return out
 
-
-def remove_collection(path: Path) -> None:  # pragma: no cover - convenience for tools
-    shutil.rmtree(path)

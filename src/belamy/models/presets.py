@@ -72,32 +72,15 @@ def stylegan2_cpu_64() -> ModelConfig:
     )
 
 
-def stylegan2_256() -> ModelConfig:
-    """StyleGAN2 at 256 px for a GPU: config-e widths (16384/res, capped at 512 from 32 px)."""
-    return ModelConfig(
-        name="stylegan2",
-        resolution=256,
-        z_dim=512,
-        w_dim=512,
-        mapping_layers=8,
-        g_channel_base=16384,
-        g_channel_max=512,
-        d_channel_base=16384,
-        d_channel_max=512,
-        use_noise=True,
-        mbstd_group=4,
-    )
-
-
-def stylegan2_1024() -> ModelConfig:
-    """StyleGAN2 at 1024 px for a GPU: config-e widths (16 maps at 1024 px ... 512 at 32 px).
+def stylegan2_gpu(resolution: int) -> ModelConfig:
+    """StyleGAN2 for a GPU: config-e widths (16384/res, capped at 512 from 32 px), 8 mapping layers.
 
     Config-e is the paper's width; config-f doubles `g/d_channel_base` to 32768 for more quality
     at 4x the FLOPs of every layer below the 512 cap.
     """
     return ModelConfig(
         name="stylegan2",
-        resolution=1024,
+        resolution=resolution,
         z_dim=512,
         w_dim=512,
         mapping_layers=8,
@@ -108,6 +91,16 @@ def stylegan2_1024() -> ModelConfig:
         use_noise=True,
         mbstd_group=4,
     )
+
+
+def stylegan2_256() -> ModelConfig:
+    """StyleGAN2 at 256 px (portraits on one GPU)."""
+    return stylegan2_gpu(256)
+
+
+def stylegan2_1024() -> ModelConfig:
+    """StyleGAN2 at 1024 px (16 maps at 1024 px ... 512 at 32 px; many GPUs)."""
+    return stylegan2_gpu(1024)
 
 
 PRESETS = {
@@ -132,4 +125,4 @@ def get_preset(name: str) -> ModelConfig:
 
 
 __all__ = ["PRESETS", "dcgan", "dcgan_64", "dcgan_128", "get_preset", "stylegan2_256",
-           "stylegan2_1024", "stylegan2_cpu_64"]
+           "stylegan2_1024", "stylegan2_cpu_64", "stylegan2_gpu"]
