@@ -39,7 +39,8 @@ def plot_curves(run_dir: Path, width: int = 900, panel_h: int = 150) -> Path | N
         if not vals:
             continue
         lo, hi = min(vals), max(vals)
-        hi = hi if hi > lo else lo + 1.0
+        if hi <= lo:  # a constant (e.g. a fixed augmentation p): centre it
+            lo, hi = lo - 0.5, hi + 0.5
         for j, (k, s) in enumerate(zip(keys, series)):
             pts = [(left + (x - x0) / max(x1 - x0, 1e-9) * (right - left), pb - (v - lo) / (hi - lo) * (pb - pt)) for x, v in s]
             if len(pts) > 1:
