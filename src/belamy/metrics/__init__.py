@@ -1,0 +1,1 @@
+"""Image-quality metrics that need no downloaded weights (see `belamy.metrics.swd`)."""
