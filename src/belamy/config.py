@@ -46,7 +46,8 @@ def _dataclass_type(cls: type, name: str) -> type | None:
     return t if isinstance(t, type) and dataclasses.is_dataclass(t) else None
 
 
-def load_json_config(cls: type[T], path: str | Path) -> T:
+def read_json_file(path: str | Path) -> dict[str, Any]:
+    """A JSON config file as a dict, with one-line errors for a missing file or bad syntax."""
     path = Path(path)
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
@@ -54,7 +55,9 @@ def load_json_config(cls: type[T], path: str | Path) -> T:
         raise BelamyError(f"config file not found: {path}") from None
     except json.JSONDecodeError as exc:
         raise BelamyError(f"config file {path} is not valid JSON (line {exc.lineno}): fix the syntax") from None
-    return from_dict(cls, data, where=str(path))
+    if not isinstance(data, dict):
+        raise BelamyError(f"config file {path} must hold a JSON object")
+    return data
 
 
 @dataclass

@@ -44,7 +44,7 @@ def train_cmd(
     threads: Optional[int] = typer.Option(None, "--threads", help="CPU threads."),
 ) -> None:
     """Train a GAN on a collection (Ctrl-C saves a checkpoint; --resume continues exactly)."""
-    from belamy.config import MODEL_DEFAULT_PRESET, TrainConfig, set_field, train_preset
+    from belamy.config import MODEL_DEFAULT_PRESET, TrainConfig, read_json_file, set_field, train_preset
     from belamy.errors import BelamyError
     from belamy.training.train import train
 
@@ -59,7 +59,7 @@ def train_cmd(
         if collection is None or out is None:
             raise BelamyError("usage: belamy train COLLECTION -o RUN (or belamy train --resume RUN)")
         if config is not None:
-            cfg = TrainConfig.from_dict(load_json_config_dict(config), where=str(config))
+            cfg = TrainConfig.from_dict(read_json_file(config), where=str(config))
         else:
             name = preset or MODEL_DEFAULT_PRESET.get(model or "stylegan2")
             if name is None:
@@ -95,19 +95,6 @@ def train_cmd(
         console.print(f"preview:    {latest[-1]}")
     console.print(f"curves:     {run.path / 'curves.png'}")
     console.print(f"model card: {run.path / 'MODEL_CARD.md'}")
-
-
-def load_json_config_dict(path: Path) -> dict:
-    import json
-
-    from belamy.errors import BelamyError
-
-    try:
-        return json.loads(path.read_text())
-    except FileNotFoundError:
-        raise BelamyError(f"config file not found: {path}") from None
-    except json.JSONDecodeError as exc:
-        raise BelamyError(f"config file {path} is not valid JSON (line {exc.lineno}): fix the syntax") from None
 
 
 def sample_cmd(
