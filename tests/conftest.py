@@ -56,7 +56,6 @@ def tiny_config(name: str = "stylegan2", augment: str = "diffaug"):
         cfg.r1_interval = 2  # exercise the lazy R1 phase within a few steps
     cfg.batch = 8
     cfg.augment = augment
-    cfg.aug_p = 0.0 if augment == "ada" else cfg.aug_p
     cfg.ada_kimg = 0.5
     cfg.log_steps = 2
     cfg.preview_kimg = 0.02

@@ -19,31 +19,13 @@ T = TypeVar("T")
 FITS = ("crop", "pad", "stretch")
 
 
-def to_dict(cfg: Any) -> dict[str, Any]:
-    return dataclasses.asdict(cfg)
-
-
 def from_dict(cls: type[T], data: dict[str, Any], where: str = "config") -> T:
-    """Build `cls` from a dict; nested dataclass fields are built recursively."""
-    names = {f.name: f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
-    unknown = sorted(set(data) - set(names))
+    """Build the dataclass `cls` from a dict, rejecting unknown keys with one line."""
+    names = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    unknown = sorted(set(data) - names)
     if unknown:
-        raise BelamyError(
-            f"{where}: unknown key '{unknown[0]}' (known keys: {', '.join(sorted(names))})"
-        )
-    kwargs = {}
-    for key, value in data.items():
-        sub = _dataclass_type(cls, key)
-        kwargs[key] = from_dict(sub, value, f"{where}.{key}") if sub and isinstance(value, dict) else value
-    return cls(**kwargs)  # type: ignore[call-arg]
-
-
-def _dataclass_type(cls: type, name: str) -> type | None:
-    import typing
-
-    hints = typing.get_type_hints(cls)
-    t = hints.get(name)
-    return t if isinstance(t, type) and dataclasses.is_dataclass(t) else None
+        raise BelamyError(f"{where}: unknown key '{unknown[0]}' (known keys: {', '.join(sorted(names))})")
+    return cls(**data)  # type: ignore[call-arg]
 
 
 def read_json_file(path: str | Path) -> dict[str, Any]:
@@ -133,7 +115,7 @@ class TrainConfig:
     ema_rampup: float = 0.05  # EMA half-life is at most this fraction of images seen (0: off)
     augment: str = "diffaug"  # diffaug (fixed p) | ada (adaptive p) | none
     aug_policy: str = "color,translation,cutout"
-    aug_p: float = 1.0  # fixed p for diffaug; starting p for ada
+    aug_p: float | None = None  # fixed p for diffaug (default 1), starting p for ada (default 0)
     ada_target: float = 0.6
     ada_kimg: float = 100.0  # images (in thousands) for ADA's p to go from 0 to 1
     mirror: bool = True  # x-flip the reals at random
@@ -160,7 +142,7 @@ class TrainConfig:
             raise BelamyError(f"loss must be one of {', '.join(LOSS_NAMES)}, got '{self.loss}'")
         if self.batch < 1:
             raise BelamyError(f"batch must be at least 1, got {self.batch}")
-        if not 0.0 <= self.aug_p <= 1.0:
+        if self.aug_p is not None and not 0.0 <= self.aug_p <= 1.0:
             raise BelamyError(f"aug_p must be in [0, 1], got {self.aug_p}")
         for name in ("lr_g", "lr_d"):
             if getattr(self, name) <= 0:
@@ -174,6 +156,15 @@ class TrainConfig:
         except ValueError as exc:
             raise BelamyError(str(exc)) from None
         self.model.validate()
+
+    @property
+    def initial_aug_p(self) -> float:
+        """The augmentation probability to start from: `aug_p`, or the mode's own default."""
+        if self.augment == "none":
+            return 0.0
+        if self.aug_p is not None:
+            return self.aug_p
+        return 1.0 if self.augment == "diffaug" else 0.0
 
     def to_dict(self) -> dict[str, Any]:
         d = dataclasses.asdict(self)
@@ -205,7 +196,7 @@ def _preset_dcgan(resolution: int) -> Callable[[], TrainConfig]:
         return TrainConfig(
             preset=f"dcgan-{resolution}", model=dcgan(resolution), batch=128 if resolution == 64 else 64,
             lr_g=2e-4, lr_d=2e-4, beta1=0.5, beta2=0.999, loss="bce", r1_gamma=0.0, r1_interval=0,
-            ema_kimg=0.0, ema_rampup=0.0, augment="none", aug_p=0.0, mirror=False,
+            ema_kimg=0.0, ema_rampup=0.0, augment="none", mirror=False,
         )
 
     return make
@@ -221,7 +212,7 @@ def _preset_stylegan2(resolution: int) -> Callable[[], TrainConfig]:
         return TrainConfig(
             preset=f"{'portrait-256' if resolution == 256 else 'gpu-1024'}", model=model, batch=batch,
             lr_g=0.0025, lr_d=0.0025, r1_gamma=round(0.0002 * resolution**2 / batch, 4), ema_kimg=10.0,
-            augment="ada", aug_p=0.0, preview_kimg=20.0, checkpoint_kimg=200.0,
+            augment="ada", preview_kimg=20.0, checkpoint_kimg=200.0,
         )
 
     return make

@@ -26,8 +26,8 @@ def progress_enabled() -> bool:
     return sys.stderr.isatty()
 
 
-def make_progress(*extra_columns) -> Progress:
-    """A progress bar with count, rate-friendly extra columns and ETA."""
+def make_progress(*extra_columns, enabled: bool | None = None) -> Progress:
+    """A progress bar with count, extra columns and ETA; `enabled=None` shows it on a terminal."""
     return Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -37,6 +37,6 @@ def make_progress(*extra_columns) -> Progress:
         TextColumn("eta"),
         TimeRemainingColumn(),
         console=console,
-        disable=not progress_enabled(),
+        disable=not (progress_enabled() if enabled is None else enabled),
         transient=False,
     )

@@ -74,10 +74,6 @@ def train_cmd(
                      "checkpoint_kimg": checkpoint_kimg, "keep": keep, **runtime}.items():
             if v is not None:
                 setattr(cfg, k, v)
-        if augment == "ada" and "aug_p" not in " ".join(set_):
-            cfg.aug_p = 0.0
-        if augment == "none":
-            cfg.aug_p = 0.0
         if budget:
             cfg.kimg, cfg.steps, cfg.minutes = budget.get("kimg"), budget.get("steps"), budget.get("minutes")
         for item in set_:

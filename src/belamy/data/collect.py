@@ -140,7 +140,7 @@ def _ingest(
     progress: bool | None,
 ) -> None:
     from belamy.data.fetch import Fetcher
-    from belamy.progress import make_progress, progress_enabled
+    from belamy.progress import make_progress
 
     fetcher = Fetcher(timeout=cfg.url_timeout, retries=cfg.url_retries, max_bytes=cfg.max_bytes)
     items = itertools.chain.from_iterable(
@@ -151,11 +151,7 @@ def _ingest(
     for r in writer.rows:
         near.add((int(r["phash"], 16), int(r["dhash"], 16)), bytes.fromhex(r["colors"]), r["id"])
     opts = DecodeOptions(cfg.size, cfg.fit, cfg.background, cfg.effective_min_side, cfg.max_pixels)
-    bar = make_progress()
-    if progress is not None:
-        bar.disable = not progress
-    elif not progress_enabled():
-        bar.disable = True
+    bar = make_progress(enabled=progress)
     with bar, _Decoder(cfg.workers) as decoder:
         task = bar.add_task("collecting", total=None)
         for item, sha, result in decoder.run(_hashed(items, known, writer, lookup, cfg, report), opts):

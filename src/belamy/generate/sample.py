@@ -73,7 +73,7 @@ def seed_name(seed: int) -> str:
 def sample(run: "Run", seeds: list[int], out: Path, truncation: float = 1.0, noise_mode: str = "const",
            device: str = "auto", grid: bool = True, progress: bool | None = None) -> list[Path]:
     """Render `seeds` from the run's exported generator into `out` (PNG + record each, plus grid.png)."""
-    from belamy.progress import make_progress, progress_enabled
+    from belamy.progress import make_progress
     from belamy.training.distributed import pick_device
     from belamy.version import code_version
 
@@ -81,8 +81,7 @@ def sample(run: "Run", seeds: list[int], out: Path, truncation: float = 1.0, noi
     G = run.generator(dev)
     out.mkdir(parents=True, exist_ok=True)
     paths, arrays = [], []
-    bar = make_progress()
-    bar.disable = not (progress if progress is not None else progress_enabled())
+    bar = make_progress(enabled=progress)
     with bar:
         task = bar.add_task("sampling", total=len(seeds))
         for i in range(0, len(seeds), 16):

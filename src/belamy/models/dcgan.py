@@ -19,6 +19,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from belamy.models.base import Generator
 from belamy.models.config import ModelConfig
 from belamy.models.layers import NOISE_MODES
 
@@ -33,7 +34,7 @@ def dcgan_init_(module: nn.Module) -> None:
             nn.init.zeros_(m.bias)
 
 
-class DCGANGenerator(nn.Module):
+class DCGANGenerator(Generator):
     """z (N, z_dim) -> image (N, 3, R, R) in [-1, 1].
 
     Exposes the same interface as `StyleGAN2Generator` so sampling code need not care: the
@@ -95,12 +96,6 @@ class DCGANGenerator(nn.Module):
         if ws.ndim != 3 or ws.shape[1] != 1 or ws.shape[2] != self.z_dim:
             raise ValueError(f"ws must have shape (N, 1, {self.z_dim}), got {tuple(ws.shape)}")
         return self.net(ws.reshape(ws.shape[0], self.z_dim, 1, 1))
-
-    def forward(self, z: torch.Tensor, truncation_psi: float = 1.0, noise_mode: str = "const",
-                generator: torch.Generator | None = None, truncation_cutoff: int | None = None,
-                update_w_avg: bool = False) -> torch.Tensor:
-        ws = self.mapping(z, truncation_psi, truncation_cutoff, update_w_avg)
-        return self.synthesis(ws, noise_mode=noise_mode, generator=generator)
 
 
 class DCGANDiscriminator(nn.Module):

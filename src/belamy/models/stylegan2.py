@@ -21,6 +21,7 @@ import math
 import torch
 from torch import nn
 
+from belamy.models.base import Generator
 from belamy.models.config import ModelConfig
 from belamy.models.layers import (
     LRELU_GAIN,
@@ -131,7 +132,7 @@ class SynthesisNetwork(nn.Module):
         return img  # (N, 3, R, R)
 
 
-class StyleGAN2Generator(nn.Module):
+class StyleGAN2Generator(Generator):
     """z -> w (mapping) -> image (synthesis); see module docstring.
 
     Interface shared with `DCGANGenerator` so sampling, truncation, style mixing and projection
@@ -168,12 +169,6 @@ class StyleGAN2Generator(nn.Module):
             cutoff = self.num_ws if truncation_cutoff is None else truncation_cutoff
             ws[:, :cutoff] = self.w_avg.lerp(ws[:, :cutoff], truncation_psi)
         return ws
-
-    def forward(self, z: torch.Tensor, truncation_psi: float = 1.0, noise_mode: str = "const",
-                generator: torch.Generator | None = None, truncation_cutoff: int | None = None,
-                update_w_avg: bool = False) -> torch.Tensor:
-        ws = self.mapping(z, truncation_psi, truncation_cutoff, update_w_avg)
-        return self.synthesis(ws, noise_mode=noise_mode, generator=generator)
 
 
 class DiscriminatorBlock(nn.Module):

@@ -69,7 +69,7 @@ class Trainer:
         if cfg.r1_gamma > 0 and cfg.r1_interval > 0:
             self.phases.append(Phase("R1", D, self.opt_D, d_r1, cfg.r1_interval, scaler()))
         self.phases.append(Phase("G", G, self.opt_G, g_main, 1, scaler()))
-        self.ada = AdaptiveP(target=cfg.ada_target, speed_images=int(cfg.ada_kimg * 1000), p=cfg.aug_p) \
+        self.ada = AdaptiveP(target=cfg.ada_target, speed_images=int(cfg.ada_kimg * 1000), p=cfg.initial_aug_p) \
             if cfg.augment == "ada" else None
         if self.ada is not None and state.aug:
             self.ada.load_state_dict(state.aug)
@@ -80,13 +80,12 @@ class Trainer:
         self._t_ema = 0.0
         self._log_t0 = time.perf_counter()
         self._log_images = state.images
+        self._last_save_t = time.perf_counter()
 
     # -- pieces used by the phases ------------------------------------------------------------------
     @property
     def aug_p(self) -> float:
-        if self.cfg.augment == "none":
-            return 0.0
-        return self.ada.p if self.ada is not None else self.cfg.aug_p
+        return self.ada.p if self.ada is not None else self.cfg.initial_aug_p
 
     def augment(self, x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
         from belamy.training.augment import augment
@@ -138,13 +137,12 @@ class Trainer:
     # -- the loop ----------------------------------------------------------------------------------
     def run(self, progress: bool | None = None) -> str:
         """Train until the budget is spent or a stop is requested; return why it stopped."""
-        from belamy.progress import make_progress, progress_enabled
+        from belamy.progress import make_progress
         from rich.progress import TextColumn
 
         cfg, st = self.cfg, self.state
         total = self._budget_images()
-        bar = make_progress(TextColumn("{task.fields[info]}"))
-        bar.disable = not (progress if progress is not None else progress_enabled()) or not self.env.is_main
+        bar = make_progress(TextColumn("{task.fields[info]}"), enabled=False if not self.env.is_main else progress)
         reason = "budget"
         session_t0 = time.perf_counter() - st.seconds
         with bar, _StopOnSignal(self):
@@ -206,7 +204,7 @@ class Trainer:
     def _checkpoint_time_due(self) -> bool:
         if self.cfg.checkpoint_minutes <= 0:
             return False
-        due = time.perf_counter() - getattr(self, "_last_save_t", time.perf_counter()) >= self.cfg.checkpoint_minutes * 60
+        due = time.perf_counter() - self._last_save_t >= self.cfg.checkpoint_minutes * 60
         return broadcast_flag(due, self.env)
 
     # -- watchdog ----------------------------------------------------------------------------------
