@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -10,8 +11,7 @@ import pytest
 import torch
 from PIL import Image
 
-import belamy
-from belamy.errors import BelamyError
+from belamy.errors import BelamyError, MissingExtra
 from belamy.generate import bookmarks as bm
 from belamy.generate.interpolate import WalkConfig, video_from_record, walk, walk_frames
 from belamy.generate.latents import resolve
@@ -20,8 +20,7 @@ from belamy.generate.project import ProjectConfig, project, project_array
 from belamy.generate.sample import render_batch, render_latent, reproduce
 from belamy.generate.series import SeriesConfig, series
 from belamy.generate.video import read_video
-from belamy.training.train import train
-from conftest import encode, pattern, tiny_config
+from conftest import tiny_run
 
 imageio_ffmpeg = pytest.importorskip("imageio_ffmpeg")
 
@@ -36,21 +35,9 @@ def one_thread():
     torch.set_num_threads(before)
 
 
-def make_run(root: Path, name: str):
-    src = root / "src"
-    if not src.is_dir():
-        src.mkdir()
-        for i in range(12):
-            (src / f"{i}.png").write_bytes(encode(pattern(i, 40, 40), "PNG"))
-        belamy.collect([str(src)], root / "coll", size=32, workers=1, near_threshold=-1)
-    cfg = tiny_config(name, "none" if name == "dcgan" else "diffaug")
-    cfg.steps = 2
-    return train(root / "coll", root / f"run-{name}", cfg, progress=False)
-
-
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
-    return make_run(tmp_path_factory.mktemp("explore"), "stylegan2")
+    return tiny_run(tmp_path_factory.mktemp("explore"), "stylegan2")
 
 
 @pytest.fixture(scope="module")
@@ -109,7 +96,7 @@ def test_video_files_decode_with_the_right_frames(run, tmp_path, suffix):
         assert np.array_equal(read_video(tmp_path / "again.mp4")[2], first)
 
 
-def test_video_errors(run, tmp_path):
+def test_video_errors(run, tmp_path, monkeypatch):
     with pytest.raises(BelamyError, match=".mp4, .webm or .gif"):
         walk(run, [{"seed": 1}, {"seed": 2}], tmp_path / "x.avi", WalkConfig(seconds=1), device="cpu")
     with pytest.raises(BelamyError, match="--fps"):
@@ -117,6 +104,10 @@ def test_video_errors(run, tmp_path):
     with pytest.raises(BelamyError, match="at least 2 keyframes"):
         walk(run, [{"seed": 1}], tmp_path / "x.mp4", WalkConfig(seconds=1), device="cpu")
     assert not (tmp_path / "x.mp4").exists()
+    monkeypatch.setitem(sys.modules, "imageio_ffmpeg", None)  # as if the video extra were missing
+    with pytest.raises(MissingExtra, match=r"belamy\[video\]"):
+        walk(run, [{"seed": 1}, {"seed": 2}], tmp_path / "x.mp4", WalkConfig(seconds=1), device="cpu")
+    walk(run, [{"seed": 1}, {"seed": 2}], tmp_path / "x.gif", WalkConfig(seconds=0.2, fps=10), device="cpu")  # Pillow
 
 
 def test_projection_lowers_loss_and_recovers_a_generated_image(G):
@@ -198,7 +189,7 @@ def test_bookmarks_round_trip(run, G, tmp_path):
 def test_dcgan_walks_and_projects_but_does_not_mix(tmp_path):
     from belamy.generate.latents import parse_layers
 
-    run = make_run(tmp_path, "dcgan")
+    run = tiny_run(tmp_path, "dcgan")
     G = run.generator("cpu")
     assert G.num_ws == 1
     frames = list(walk_frames(G, [resolve({"seed": 1}, G), resolve({"seed": 2}, G)], WalkConfig(seconds=0.4, fps=10)))

@@ -122,7 +122,8 @@ def style_layers(group: str, num_ws: int, resolution: int) -> tuple[int, int]:
     lo, hi = STYLE_GROUPS[group]
     idx = [i for i, r in enumerate(layer_resolutions(num_ws, resolution)) if lo <= r <= hi]
     if not idx:
-        raise BelamyError(f"a {resolution} px model has no {group} layers ({lo}-{hi} px): use explicit --layers")
+        span = f"{lo} px and up" if group == "fine" else f"{lo}-{hi} px"
+        raise BelamyError(f"a {resolution} px model has no {group} layers ({span}): use explicit --layers, e.g. 5-7")
     return idx[0], idx[-1] + 1
 
 

@@ -1,7 +1,8 @@
 """Writing videos frame by frame: mp4 (H.264), webm (VP9) or gif, picked from the file suffix.
 
 Frames are streamed to the encoder as they are rendered, never held in memory (a 12 s 1024 px
-video is 300 x 3 MB), except for gif, which Pillow writes in one go (gifs are small by nature).
+video is 300 x 3 MB), except for gif, which Pillow writes in one go (frames are kept palettised,
+1 byte per pixel; gifs are small by nature).
 mp4 and webm go through the ffmpeg binary that the `video` extra (imageio-ffmpeg) ships, so no
 system ffmpeg is needed. The file appears atomically when the writer closes without error.
 """
@@ -96,7 +97,10 @@ def _write_ffmpeg(tmp: Path, frames: Iterable[np.ndarray], fps: float, muxer: st
 
 
 def _write_gif(tmp: Path, frames: Iterable[np.ndarray], fps: float) -> int:
-    images = [Image.fromarray(np.ascontiguousarray(f, dtype=np.uint8)) for f in frames]
+    # Each frame is quantised as it arrives (1 byte per pixel kept, not 3) with a fast octree
+    # palette: Pillow's default median cut was 40x slower (3.6 vs 150 frames/s at 256 px).
+    images = [Image.fromarray(np.ascontiguousarray(f, dtype=np.uint8)).quantize(
+        256, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.FLOYDSTEINBERG) for f in frames]
     if not images:
         raise BelamyError("no frames to write")
     images[0].save(tmp, format="GIF", save_all=True, append_images=images[1:], loop=0,
