@@ -222,9 +222,9 @@ def resolve(spec: dict[str, Any], G: torch.nn.Module, run: "Run | None" = None) 
 
         if run is None:
             raise BelamyError("a bookmark needs its run")
-        return _checked(load_bookmark(run, spec["bookmark"]), spec)
+        return check_shape(_checked(load_bookmark(run, spec["bookmark"]), spec), G)
     if "file" in spec:
-        return _checked(load_latent(Path(spec["file"])), spec)
+        return check_shape(_checked(load_latent(Path(spec["file"])), spec), G)
     if "mix" in spec:
         base = resolve(spec["base"], G, run)
         ws, parts = base.ws.clone(), []

@@ -17,6 +17,7 @@ from belamy.seeds import mix, z_from_seed
 NOISE_PURPOSE = 0x401  # seed of a render's noise inputs = mix(seed, NOISE_PURPOSE)
 
 if TYPE_CHECKING:
+    from belamy.generate.latents import Latent
     from belamy.run import Run
 
 RECORD_SUFFIX = ".record.json"
@@ -102,7 +103,7 @@ def save_grid(images: np.ndarray, path: Path, cols: int | None = None) -> Path:
     return path
 
 
-def render_latent(G: torch.nn.Module, latent, truncation: float = 1.0, noise_mode: str = "const") -> np.ndarray:
+def render_latent(G: torch.nn.Module, latent: "Latent", truncation: float = 1.0, noise_mode: str = "const") -> np.ndarray:
     """One resolved `latents.Latent` -> (H, W, 3) uint8, truncated toward w_avg at render time."""
     from belamy.generate.latents import truncate
 
@@ -110,7 +111,7 @@ def render_latent(G: torch.nn.Module, latent, truncation: float = 1.0, noise_mod
     return render_ws(G, ws, noise_mode, noise=latent.noise)[0]
 
 
-def render_latents(run: "Run", G: torch.nn.Module, latents: list, names: list[str], out: Path, truncation: float,
+def render_latents(run: "Run", G: torch.nn.Module, latents: list["Latent"], names: list[str], out: Path, truncation: float,
                    noise_mode: str, kind: str, **fields: Any) -> tuple[list[Path], np.ndarray]:
     """Render resolved latents one by one into out/NAME.png, each with a record naming its latent spec."""
     paths, arrays = [], []
