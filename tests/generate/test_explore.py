@@ -147,9 +147,11 @@ def test_morph_frames_and_crossfade(run, tmp_path):
     smooth = np.stack([200 * xx + 30, 180 * yy + 40, 120 + 100 * xx * yy], -1).astype(np.uint8)  # H.264-friendly
     Image.fromarray(smooth).save(img)
     cfg = MorphConfig(seconds=1.6, fps=10, crossfade=0.4, hold=0.2, project=ProjectConfig(steps=8, video=False))
-    morph(run, img, {"seed": 3}, tmp_path / "m.mp4", cfg, device="cpu", progress=False)
+    morph(run, img, {"seed": 3}, tmp_path / "m.mp4", cfg, device="cpu", progress=False, strip=tmp_path / "strip.png")
     n, size, first = read_video(tmp_path / "m.mp4")
     assert n == 16 and size == (32, 32)
+    strip = pixels(tmp_path / "strip.png")
+    assert strip.shape == (32, 8 * 32, 3) and np.array_equal(strip[:, :32], smooth)  # frame 0 is the painting itself
     source = pixels(img).astype(float)
     assert np.abs(first - source).mean() < 4  # opens on the exact painting (up to H.264)
     record = json.loads((tmp_path / "m.mp4.record.json").read_text())
@@ -186,9 +188,10 @@ def test_bookmarks_round_trip(run, G, tmp_path):
     assert np.array_equal(frames[0], render_latent(G, back))
 
 
-def test_dcgan_walks_and_projects_but_does_not_mix(tmp_path):
-    from belamy.generate.latents import parse_layers
+def test_dcgan_walks_and_projects_but_does_not_mix(tmp_path, G):
+    from belamy.generate.latents import parse_layers, save_latent
 
+    stylegan = G
     run = tiny_run(tmp_path, "dcgan")
     G = run.generator("cpu")
     assert G.num_ws == 1
@@ -198,3 +201,6 @@ def test_dcgan_walks_and_projects_but_does_not_mix(tmp_path):
     assert proj.quality["psnr"] > proj.quality["psnr_start"] and not proj.latent.noise
     with pytest.raises(BelamyError, match="StyleGAN2"):
         parse_layers("coarse", G.num_ws, G.resolution)
+    save_latent(tmp_path / "dc.safetensors", proj.latent)  # a DCGAN latent is refused by a StyleGAN2 run
+    with pytest.raises(BelamyError, match="another run"):
+        resolve({"file": str(tmp_path / "dc.safetensors")}, stylegan)

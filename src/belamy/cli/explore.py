@@ -84,6 +84,7 @@ def video_cmd(
     size: Optional[int] = typer.Option(None, "--size", help="Frame size in px (default: the model's)."),
     out: Path = typer.Option(Path("walk.mp4"), "-o", "--out", help="Video file: .mp4, .webm or .gif."),
     record: Optional[Path] = typer.Option(None, "--record", help="Re-render a video from its .record.json."),
+    strip: Optional[Path] = typer.Option(None, "--strip", help="Also save 8 evenly spaced frames side by side as a PNG."),
     device: str = typer.Option("auto", "--device"),
     threads: int = typer.Option(0, "--threads", help="CPU threads (0: torch's default; 1 on a busy machine)."),
 ) -> None:
@@ -103,7 +104,7 @@ def video_cmd(
     specs = [{"seed": s} for s in parse_seeds(seeds)] if seeds else _specs(latents or "")
     cfg = WalkConfig(seconds=seconds, fps=fps, space=space, interp=interp, easing=easing, loop=loop,
                      truncation=truncation, size=size)
-    walk(r, specs, out, cfg, device=device)
+    walk(r, specs, out, cfg, device=device, strip=strip)
     console.print(f"wrote {out} ({cfg.frames} frames, record {out.name}.record.json)")
 
 
@@ -148,6 +149,7 @@ def morph_cmd(
     steps: int = typer.Option(500, "--steps", help="Projection steps."),
     latent: Optional[Path] = typer.Option(None, "--latent", help="Reuse a projection (folder or latent file) of --from."),
     out: Path = typer.Option(Path("morph.mp4"), "-o", "--out", help="Video file: .mp4, .webm or .gif."),
+    strip: Optional[Path] = typer.Option(None, "--strip", help="Also save 8 evenly spaced frames side by side as a PNG."),
     device: str = typer.Option("auto", "--device"),
     threads: int = typer.Option(0, "--threads", help="CPU threads (0: torch's default; 1 on a busy machine)."),
 ) -> None:
@@ -160,7 +162,7 @@ def morph_cmd(
     r = _run(run, "belamy morph RUN --from IMAGE --to SEED")
     cfg = MorphConfig(seconds=seconds, fps=fps, crossfade=crossfade, hold=hold, easing=easing, truncation=truncation,
                       size=size, project=ProjectConfig(steps=steps, video=False))
-    morph(r, source, parse_spec(to), out, cfg, latent=latent, device=device)
+    morph(r, source, parse_spec(to), out, cfg, latent=latent, device=device, strip=strip)
     console.print(f"wrote {out} (record {out.name}.record.json)")
 
 

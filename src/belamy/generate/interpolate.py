@@ -140,12 +140,13 @@ def progress_frames(frames: Iterator[np.ndarray], total: int, what: str, progres
 
 
 def walk(run: "Run", specs: list[dict[str, Any]], out: Path, cfg: WalkConfig, device: str = "auto",
-         progress: bool | None = None) -> Path:
-    """`belamy video`: render a walk through the latents `specs` into `out` (+ `out`.record.json)."""
+         progress: bool | None = None, strip: Path | None = None) -> Path:
+    """`belamy video`: render a walk through the latents `specs` into `out` (+ `out`.record.json),
+    and with `strip` a PNG of 8 evenly spaced frames."""
     from belamy import atomic
     from belamy.generate.latents import resolve
     from belamy.generate.sample import render_record
-    from belamy.generate.video import check_video_path, write_video
+    from belamy.generate.video import check_video_path
     from belamy.training.distributed import pick_device
 
     check_video_path(out)
@@ -153,12 +154,23 @@ def walk(run: "Run", specs: list[dict[str, Any]], out: Path, cfg: WalkConfig, de
     dev = pick_device(device)
     G = run.generator(dev)
     keys = [resolve(s, G, run) for s in specs]
-    frames = walk_frames(G, keys, cfg)
-    n = write_video(out, progress_frames(frames, cfg.frames, "video", progress), cfg.fps)
+    frames = progress_frames(walk_frames(G, keys, cfg), cfg.frames, "video", progress)
+    n = write_with_strip(out, frames, cfg.frames, cfg.fps, strip)
     record = render_record(run, "video", dev, keyframes=[k.spec for k in keys], config=asdict(cfg), frames=n,
                            video=Path(out).name)
     atomic.write_json(video_record_path(out), record)
     return Path(out)
+
+
+def write_with_strip(out: Path, frames: Iterator[np.ndarray], total: int, fps: float, strip: Path | None) -> int:
+    """Write the video, and with `strip` a PNG of 8 evenly spaced frames (kept as they stream by)."""
+    from belamy.generate.video import FrameStrip, write_video
+
+    keeper = FrameStrip(total) if strip is not None else None
+    n = write_video(out, keeper.watch(frames) if keeper else frames, fps)
+    if keeper is not None and strip is not None:
+        keeper.save(strip)
+    return n
 
 
 def video_record_path(video: Path) -> Path:

@@ -85,18 +85,20 @@ def morph_frames(G, source: np.ndarray, start: Latent, target: Latent, cfg: Morp
 
 
 def morph(run: "Run", source: Path, target_spec: dict[str, Any], out: Path, cfg: MorphConfig,
-          latent: Path | None = None, device: str = "auto", progress: bool | None = None) -> Path:
-    """Project `source` (or use the projection in `latent`), then write the morph video and its record.
+          latent: Path | None = None, device: str = "auto", progress: bool | None = None,
+          strip: Path | None = None) -> Path:
+    """Project `source` (or use the projection in `latent`), then write the morph video and its record
+    (and with `strip` a PNG of 8 evenly spaced frames).
 
     The projection is kept in OUT-projection/ (its own record, images and latent), so the morph can
     be re-rendered without projecting again.
     """
     from belamy import atomic
-    from belamy.generate.interpolate import progress_frames, video_record_path
+    from belamy.generate.interpolate import progress_frames, video_record_path, write_with_strip
     from belamy.generate.latents import check_shape, load_latent, resolve, sha256_of, truncate
     from belamy.generate.project import load_target, project
     from belamy.generate.sample import render_record
-    from belamy.generate.video import check_video_path, write_video
+    from belamy.generate.video import check_video_path
     from belamy.training.distributed import pick_device
 
     out = Path(out)
@@ -115,7 +117,7 @@ def morph(run: "Run", source: Path, target_spec: dict[str, Any], out: Path, cfg:
     target = Latent(ws=truncate(target.ws, G.w_avg.cpu(), cfg.truncation), spec=target.spec, z=target.z,
                     noise=target.noise)
     frames = progress_frames(morph_frames(G, painting, start, target, cfg), fade + walk + hold, "morph", progress)
-    n = write_video(out, frames, cfg.fps)
+    n = write_with_strip(out, frames, fade + walk + hold, cfg.fps, strip)
     record = render_record(run, "morph", dev, source=str(Path(source).resolve()), source_sha256=sha256_of(source),
                            projection=start.spec, target=target.spec, config=asdict(cfg), frames=n, video=out.name)
     atomic.write_json(video_record_path(out), record)

@@ -63,10 +63,8 @@ def write_video(path: Path, frames: Iterable[np.ndarray], fps: float) -> int:
     suffix = check_video_path(path)
     fmt = FORMATS[suffix]
     with atomic.atomic_path(path, suffix=suffix) as tmp:
-        if fmt is None:
-            return _write_gif(tmp, frames, fps)
-        return _write_ffmpeg(tmp, frames, fps, *fmt)
-    raise AssertionError("unreachable")  # pragma: no cover
+        n = _write_gif(tmp, frames, fps) if fmt is None else _write_ffmpeg(tmp, frames, fps, *fmt)
+    return n
 
 
 def _write_ffmpeg(tmp: Path, frames: Iterable[np.ndarray], fps: float, muxer: str, codec: str,
@@ -106,6 +104,29 @@ def _write_gif(tmp: Path, frames: Iterable[np.ndarray], fps: float) -> int:
     images[0].save(tmp, format="GIF", save_all=True, append_images=images[1:], loop=0,
                    duration=max(20, round(1000 / fps)), optimize=False, disposal=1)
     return len(images)
+
+
+class FrameStrip:
+    """Keeps `count` evenly spaced frames of a stream as it passes: a video's storyboard."""
+
+    def __init__(self, total: int, count: int = 8) -> None:
+        from belamy.grid import spread_indices
+
+        self.wanted = set(spread_indices(total, count))
+        self.kept: list[np.ndarray] = []
+
+    def watch(self, frames: Iterable[np.ndarray]) -> Iterable[np.ndarray]:
+        for i, frame in enumerate(frames):
+            if i in self.wanted:
+                self.kept.append(frame)
+            yield frame
+
+    def save(self, path: Path, height: int | None = None) -> Path:
+        """The kept frames side by side ((h, count*w, 3)), as a PNG."""
+        strip = np.concatenate([resize_frame(f, height) for f in self.kept], axis=1)
+        with atomic.atomic_path(path, suffix=".png") as tmp:
+            Image.fromarray(strip).save(tmp, format="PNG", optimize=True)
+        return Path(path)
 
 
 def read_video(path: Path) -> tuple[int, tuple[int, int], np.ndarray]:
