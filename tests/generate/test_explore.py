@@ -65,6 +65,16 @@ def test_series_members_sheet_and_records(run, tmp_path):
     assert np.array_equal(pixels(twins[0]), pixels(twins[1]))
 
 
+def test_series_around_a_bookmark(run, G, tmp_path):
+    bm.save_bookmark(run, "head", resolve({"seed": 11}, G))
+    fam = series(run, tmp_path / "f", SeriesConfig(n=3, family={"bookmark": "head"}, spread=0.0), device="cpu")
+    assert [p.name for p in fam] == ["family-head-00.png", "family-head-01.png", "family-head-02.png"]
+    assert np.array_equal(pixels(fam[0]), render_latent(G, resolve({"seed": 11}, G)))  # spread 0: the head itself
+    wide = series(run, tmp_path / "w", SeriesConfig(n=2, family={"bookmark": "head"}, spread=1.0), device="cpu")
+    assert not np.array_equal(pixels(wide[0]), pixels(wide[1]))
+    assert np.array_equal(reproduce(tmp_path / "w" / "family-head-01.record.json"), pixels(wide[1]))
+
+
 def test_seed_latent_renders_like_sample(run, G):
     assert np.array_equal(render_latent(G, resolve({"seed": 7}, G), 0.7), render_batch(G, [7], 0.7)[0])
 
@@ -174,9 +184,10 @@ def test_bookmarks_round_trip(run, G, tmp_path):
         bm.save_bookmark(run, "anna", mixed)
     back = resolve({"bookmark": "anna"}, G, run)
     assert torch.equal(back.ws, mixed.ws) and back.spec["bookmark"] == "anna"
-    assert [b["name"] for b in bm.list_bookmarks(run)] == ["anna"] and bm.list_bookmarks(run)[0]["note"]
+    marks = {b["name"]: b for b in bm.list_bookmarks(run)}
+    assert marks["anna"]["note"] == "the coarse of 2" and marks["anna"]["source"] == mixed.spec
     assert np.array_equal(render_latent(G, back), render_latent(G, mixed))
-    with pytest.raises(BelamyError, match="no bookmark 'bob'.*known: anna"):
+    with pytest.raises(BelamyError, match="no bookmark 'bob'.*known: .*anna"):
         resolve({"bookmark": "bob"}, G, run)
     with pytest.raises(BelamyError, match="not allowed"):
         bm.save_bookmark(run, "../evil", mixed)

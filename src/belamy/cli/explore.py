@@ -50,7 +50,7 @@ def _specs(text: str) -> list[dict]:
 def series_cmd(
     run: Path = typer.Argument(..., help="Run folder (from `belamy train`)."),
     n: int = typer.Option(11, "-n", help="How many portraits."),
-    family: int = typer.Option(0, "--family", help="The family's seed."),
+    family: str = typer.Option("0", "--family", help="The family's seed, or bookmark:NAME / a projection (relatives of it)."),
     spread: float = typer.Option(0.5, "--spread", help="Individual variation: 0 twins, 0.5 siblings, 1 cousins."),
     truncation: float = typer.Option(1.0, "--truncation", "--trunc", help="Pull toward the mean (0.7 typical)."),
     title: Optional[str] = typer.Option(None, "--title", help="Contact-sheet title (default 'Family SEED')."),
@@ -61,13 +61,15 @@ def series_cmd(
 ) -> None:
     """A family of related portraits (shared latent + individual variation) and a titled contact sheet."""
     _threads(threads)
-    from belamy.generate.series import SeriesConfig, series
+    from belamy.generate.latents import parse_spec
+    from belamy.generate.series import SeriesConfig, family_name, series
 
     r = _run(run, "belamy series RUN -n 11 --family SEED")
-    target = out or r.path / "series" / f"family{family:04d}"
-    cfg = SeriesConfig(n=n, family=family, spread=spread, truncation=truncation, noise_mode=noise, title=title)
+    fam = parse_spec(family)
+    target = out or r.path / "series" / family_name(fam)
+    cfg = SeriesConfig(n=n, family=fam, spread=spread, truncation=truncation, noise_mode=noise, title=title)
     paths = series(r, target, cfg, device=device)
-    console.print(f"rendered {len(paths)} portraits into {target} (contact sheet: {target / f'family{family:04d}.png'})")
+    console.print(f"rendered {len(paths)} portraits into {target} (contact sheet: {target / (family_name(fam) + '.png')})")
 
 
 def video_cmd(

@@ -7,6 +7,7 @@ render records store:
 
     {"seed": 42}                                     z of a seed, mapped
     {"family": 5, "member": 3, "spread": 0.5}        a family member (see `family_z`)
+    {"family": SPEC, "member": 3, "spread": 0.5, "variation": 0}   a relative of any latent (`family_w`)
     {"bookmark": "anna", "sha256": "…"}              RUN/bookmarks/anna.safetensors
     {"file": "/abs/latent.safetensors", "sha256": "…"}  a projected latent (belamy project)
     {"mix": [{"layers": [0, 3], "latent": SPEC}, …], "base": SPEC}   style mixing
@@ -102,6 +103,12 @@ def family_z(family: int, member: int, spread: float, z_dim: int) -> torch.Tenso
     zf = z_from_seed(family, z_dim)
     zi = z_from_seed(mix(family, FAMILY_PURPOSE, member), z_dim)
     return (zf + spread * zi) / math.sqrt(1.0 + spread * spread)
+
+
+def family_w(head: torch.Tensor, own: torch.Tensor, w_avg: torch.Tensor, spread: float) -> torch.Tensor:
+    """The same blend in W, around w_avg, for families of latents that have no z (a projected
+    painting, a mix): w_avg + ((head - w_avg) + spread (own - w_avg)) / sqrt(1 + spread^2)."""
+    return w_avg + ((head - w_avg) + spread * (own - w_avg)) / math.sqrt(1.0 + spread * spread)
 
 
 # -- style mixing -------------------------------------------------------------------------------
@@ -213,6 +220,12 @@ def resolve(spec: dict[str, Any], G: torch.nn.Module, run: "Run | None" = None) 
     if "seed" in spec:
         z = z_from_seed(int(spec["seed"]), G.z_dim)
         return Latent(ws=_map(G, z), z=z, spec={"seed": int(spec["seed"])})
+    if "family" in spec and isinstance(spec["family"], dict):  # relatives of a bookmark or projection
+        head = resolve(spec["family"], G, run)
+        s = {"family": head.spec, "member": int(spec["member"]), "spread": float(spec["spread"]),
+             "variation": int(spec.get("variation", 0))}
+        own = _map(G, z_from_seed(mix(s["variation"], FAMILY_PURPOSE, s["member"]), G.z_dim))
+        return Latent(ws=family_w(head.ws, own, G.w_avg.cpu(), s["spread"]), spec=s, noise=dict(head.noise))
     if "family" in spec:
         s = {"family": int(spec["family"]), "member": int(spec["member"]), "spread": float(spec["spread"])}
         z = family_z(s["family"], s["member"], s["spread"], G.z_dim)

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 @dataclass
 class SeriesConfig:
     n: int = 11
-    family: int = 0  # the family's seed
+    family: int | dict = 0  # the family's seed, or the spec of any latent (a bookmark, a projection)
     spread: float = 0.5  # 0: identical, 0.5: siblings, 1: cousins, 3+: strangers
     truncation: float = 1.0
     noise_mode: str = "const"
@@ -42,26 +42,37 @@ class SeriesConfig:
         return self
 
 
-def member_name(family: int, member: int) -> str:
-    return f"family{family:04d}-{member:02d}"
+def family_name(family: int | dict) -> str:
+    """familyNNNN for a seed, family-NAME for a bookmark or latent file."""
+    if isinstance(family, int):
+        return f"family{family:04d}"
+    if "seed" in family and len(family) == 1:
+        return f"family{int(family['seed']):04d}"
+    label = family.get("bookmark") or Path(family.get("file", "latent")).stem
+    if label == "latent" and "file" in family:  # a `belamy project` folder: name it after the folder
+        label = Path(family["file"]).parent.name
+    return f"family-{label}"
 
 
 def series(run: "Run", out: Path, cfg: SeriesConfig, device: str = "auto") -> list[Path]:
-    """Render the family into `out`: one PNG + record per member and `familyNNNN.png`, the sheet."""
+    """Render the family into `out`: one PNG + record per member and `familyNNNN.png` (or
+    `family-NAME.png` for a family around a bookmark or projection), the contact sheet."""
     from belamy.generate.latents import resolve
     from belamy.generate.sample import render_latents
     from belamy.training.distributed import pick_device
 
     cfg.check()
     G = run.generator(pick_device(device))
-    members = [resolve({"family": cfg.family, "member": i, "spread": cfg.spread}, G) for i in range(cfg.n)]
-    names = [member_name(cfg.family, i) for i in range(cfg.n)]
+    family = cfg.family["seed"] if isinstance(cfg.family, dict) and list(cfg.family) == ["seed"] else cfg.family
+    members = [resolve({"family": family, "member": i, "spread": cfg.spread}, G, run) for i in range(cfg.n)]
+    name = family_name(family)
+    names = [f"{name}-{i:02d}" for i in range(cfg.n)]
     paths, arrays = render_latents(run, G, members, names, Path(out), cfg.truncation, cfg.noise_mode, "series")
-    title = cfg.title or f"Family {cfg.family}"
+    title = cfg.title or f"Family {family if isinstance(family, int) else name[len('family-'):]}"
     subtitle = (f"{cfg.n} portraits · spread {cfg.spread:g} · truncation {cfg.truncation:g} · "
                 f"run {run.run_id} step {run.export_meta.get('step')}")
     sheet = titled_sheet(arrays, title, subtitle)
-    with atomic.atomic_path(Path(out) / f"family{cfg.family:04d}.png", suffix=".png") as tmp:
+    with atomic.atomic_path(Path(out) / f"{name}.png", suffix=".png") as tmp:
         sheet.save(tmp, format="PNG")
     return paths
 
