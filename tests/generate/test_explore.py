@@ -104,6 +104,9 @@ def test_video_files_decode_with_the_right_frames(run, tmp_path, suffix):
     if suffix == ".mp4":  # the record re-renders the same video
         video_from_record(tmp_path / f"walk{suffix}.record.json", tmp_path / "again.mp4", device="cpu", progress=False)
         assert np.array_equal(read_video(tmp_path / "again.mp4")[2], first)
+        (tmp_path / "stale.json").write_text(json.dumps(dict(record, generator_sha256="0" * 64)))
+        with pytest.raises(BelamyError, match="moved on"):
+            video_from_record(tmp_path / "stale.json", tmp_path / "stale.mp4", device="cpu")
 
 
 def test_video_errors(run, tmp_path, monkeypatch):

@@ -166,10 +166,11 @@ def write_with_strip(out: Path, frames: Iterator[np.ndarray], total: int, fps: f
     """Write the video, and with `strip` a PNG of 8 evenly spaced frames (kept as they stream by)."""
     from belamy.generate.video import FrameStrip, write_video
 
-    keeper = FrameStrip(total) if strip is not None else None
-    n = write_video(out, keeper.watch(frames) if keeper else frames, fps)
-    if keeper is not None and strip is not None:
-        keeper.save(strip)
+    if strip is None:
+        return write_video(out, frames, fps)
+    keeper = FrameStrip(total)
+    n = write_video(out, keeper.watch(frames), fps)
+    keeper.save(strip)
     return n
 
 
@@ -179,21 +180,13 @@ def video_record_path(video: Path) -> Path:
 
 def video_from_record(record_path: Path, out: Path, device: str = "auto", progress: bool | None = None) -> Path:
     """Re-render a walk or morph video from its `.record.json` (same latents, settings, generator)."""
-    import json
+    from belamy.generate.sample import read_record, recorded_run
 
-    from belamy.run import Run
-
-    try:
-        record = json.loads(Path(record_path).read_text())
-    except (OSError, json.JSONDecodeError):
-        raise BelamyError(f"{record_path} is not a readable video record (VIDEO.record.json)") from None
+    record = read_record(record_path)
     if record.get("kind") == "morph":
         from belamy.generate.morph import morph_from_record
 
         return morph_from_record(record, out, device, progress)
     if record.get("kind") != "video":
         raise BelamyError(f"{record_path} is not a video record (it is a '{record.get('kind')}' record)")
-    run = Run.open(record["run_path"])
-    if run.generator_sha256() != record["generator_sha256"]:
-        raise BelamyError(f"{run.path} has moved on since this video (generator sha256 differs)")
-    return walk(run, record["keyframes"], out, WalkConfig.from_dict(record["config"]), device, progress)
+    return walk(recorded_run(record), record["keyframes"], out, WalkConfig.from_dict(record["config"]), device, progress)

@@ -127,11 +127,9 @@ def morph(run: "Run", source: Path, target_spec: dict[str, Any], out: Path, cfg:
 def morph_from_record(record: dict[str, Any], out: Path, device: str = "auto", progress: bool | None = None) -> Path:
     """Re-render a morph from its record, reusing the recorded projection (no re-projection)."""
     from belamy.generate.latents import sha256_of
-    from belamy.run import Run
+    from belamy.generate.sample import recorded_run
 
-    run = Run.open(record["run_path"])
-    if run.generator_sha256() != record["generator_sha256"]:
-        raise BelamyError(f"{run.path} has moved on since this morph (generator sha256 differs)")
+    run = recorded_run(record)
     proj = Path(record["projection"]["file"])
     if not proj.is_file() or sha256_of(proj) != record["projection"]["sha256"]:
         raise BelamyError(f"the projection {proj} of this morph is missing or changed: run `belamy morph` again")

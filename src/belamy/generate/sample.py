@@ -154,23 +154,36 @@ def sample(run: "Run", seeds: list[int], out: Path, truncation: float = 1.0, noi
     return paths
 
 
+def read_record(path: Path) -> dict[str, Any]:
+    from belamy.errors import BelamyError
+
+    try:
+        return json.loads(Path(path).read_text())
+    except (OSError, json.JSONDecodeError):
+        raise BelamyError(f"{path} is not a readable render record (NAME.record.json)") from None
+
+
+def recorded_run(record: dict[str, Any]) -> "Run":
+    """The run a record was rendered from, refused if its generator is no longer the recorded one."""
+    from belamy.errors import BelamyError
+    from belamy.run import Run
+
+    run = Run.open(record["run_path"])
+    if run.generator_sha256() != record["generator_sha256"]:
+        raise BelamyError(f"{run.path} has moved on since this render (generator sha256 differs): "
+                          f"use the checkpoint from step {record.get('step')}")
+    return run
+
+
 def reproduce(record_path: Path, out: Path | None = None, device: str = "cpu") -> np.ndarray:
     """Re-render any still image from its record (a sample, series member, mix or bookmark render).
 
     Raises if the run's generator (or a recorded latent file) is no longer the recorded one.
     """
-    from belamy.errors import BelamyError
-    from belamy.run import Run
     from belamy.training.distributed import pick_device
 
-    try:
-        record: dict[str, Any] = json.loads(Path(record_path).read_text())
-    except (OSError, json.JSONDecodeError):
-        raise BelamyError(f"{record_path} is not a readable render record (NAME.record.json)") from None
-    run = Run.open(record["run_path"])
-    if run.generator_sha256() != record["generator_sha256"]:
-        raise BelamyError(f"{run.path} has moved on since this render (generator sha256 differs): "
-                          f"use the checkpoint from step {record.get('step')}")
+    record = read_record(record_path)
+    run = recorded_run(record)
     dev = pick_device(device)
     G = run.generator(dev)
     if "latent" in record:
