@@ -2,7 +2,10 @@
 
 Frames are streamed to the encoder as they are rendered, never held in memory (a 12 s 1024 px
 video is 300 x 3 MB), except for gif, which Pillow writes in one go (frames are kept palettised,
-1 byte per pixel; gifs are small by nature).
+1 byte per pixel; gifs are small by nature). Pillow stores identical consecutive gif frames once,
+with their durations added (a morph's hold), so a gif may decode to fewer frames than were
+written while playing just as long.
+
 mp4 and webm go through the ffmpeg binary that the `video` extra (imageio-ffmpeg) ships, so no
 system ffmpeg is needed. The file appears atomically when the writer closes without error.
 """
