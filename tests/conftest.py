@@ -64,3 +64,19 @@ def tiny_config(name: str = "stylegan2", augment: str = "diffaug"):
     cfg.keep = 2
     cfg.device = "cpu"
     return cfg
+
+
+def tiny_run(root, name: str = "stylegan2"):
+    """A Run trained for 2 steps on 12 pattern images at 32 px (a few seconds): for generate tests."""
+    import belamy
+    from belamy.training.train import train
+
+    src = root / "src"
+    if not src.is_dir():
+        src.mkdir()
+        for i in range(12):
+            (src / f"{i}.png").write_bytes(encode(pattern(i, 40, 40), "PNG"))
+        belamy.collect([str(src)], root / "coll", size=32, workers=1, near_threshold=-1)
+    cfg = tiny_config(name, "none" if name == "dcgan" else "diffaug")
+    cfg.steps = 2
+    return train(root / "coll", root / f"run-{name}", cfg, progress=False)

@@ -23,6 +23,7 @@ from belamy.errors import BelamyError
 class Run:
     def __init__(self, path: Path, info: dict[str, Any], config: dict[str, Any]) -> None:
         self.path, self.info, self.config = path, info, config
+        self._sha256: tuple[tuple[int, int, int], str] | None = None  # (file stat key, digest)
 
     @classmethod
     def open(cls, path: str | os.PathLike[str]) -> "Run":
@@ -67,9 +68,15 @@ class Run:
         return G.eval().requires_grad_(False).to(device)
 
     def generator_sha256(self) -> str:
+        """sha256 of the exported generator, hashed again only when the file changes (every render
+        record carries it, and a series of hundreds should not hash the weights hundreds of times)."""
         from belamy.training.checkpoint import sha256_file
 
-        return sha256_file(self.export_path)
+        st = self.export_path.stat()
+        key = (st.st_mtime_ns, st.st_size, st.st_ino)
+        if self._sha256 is None or self._sha256[0] != key:
+            self._sha256 = (key, sha256_file(self.export_path))
+        return self._sha256[1]
 
     def sample(self, seeds: list[int], out: str | os.PathLike[str], truncation: float = 1.0, **kw: Any) -> list[Path]:
         from belamy.generate.sample import sample

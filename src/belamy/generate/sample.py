@@ -17,6 +17,7 @@ from belamy.seeds import mix, z_from_seed
 NOISE_PURPOSE = 0x401  # seed of a render's noise inputs = mix(seed, NOISE_PURPOSE)
 
 if TYPE_CHECKING:
+    from belamy.generate.latents import Latent
     from belamy.run import Run
 
 RECORD_SUFFIX = ".record.json"
@@ -29,11 +30,27 @@ def to_uint8(img: torch.Tensor) -> np.ndarray:
 
 
 @torch.no_grad()
+def render_ws(G: torch.nn.Module, ws: torch.Tensor, noise_mode: str = "const",
+              noise: dict[str, torch.Tensor] | None = None, generator: torch.Generator | None = None) -> np.ndarray:
+    """ws (N, num_ws, w_dim) -> (N, H, W, 3) uint8: the one place every render goes through.
+
+    `noise` replaces the const noise inputs (a projected latent's own noise, (N|1, 1, r, r) each).
+    """
+    from belamy.generate.latents import use_noise
+
+    was_training = G.training
+    G.eval()
+    dev = G.w_avg.device
+    with use_noise(G, noise):
+        img = G.synthesis(ws.to(dev), noise_mode=noise_mode, generator=generator)  # (N, 3, R, R)
+    G.train(was_training)
+    return to_uint8(img)
+
+
+@torch.no_grad()
 def render_batch(G: torch.nn.Module, seeds: list[int], truncation: float = 1.0, device: torch.device | str = "cpu",
                  noise_mode: str = "const", batch: int = 16) -> np.ndarray:
     """Render seeds with generator G; the latent of a seed is drawn on the CPU (same on any device)."""
-    was_training = G.training
-    G.eval()
     out = []
     if noise_mode == "random":  # per-seed noise, so a render never depends on its batch-mates
         batch = 1
@@ -42,9 +59,29 @@ def render_batch(G: torch.nn.Module, seeds: list[int], truncation: float = 1.0, 
         gen = None
         if noise_mode == "random":
             gen = torch.Generator(device=device).manual_seed(mix(seeds[i], NOISE_PURPOSE))
-        out.append(to_uint8(G(z, truncation_psi=truncation, noise_mode=noise_mode, generator=gen)))
-    G.train(was_training)
+        ws = G.mapping(z, truncation_psi=truncation)  # (n, num_ws, w_dim)
+        out.append(render_ws(G, ws, noise_mode, generator=gen))
     return np.concatenate(out) if out else np.zeros((0, 1, 1, 3), np.uint8)
+
+
+def render_record(run: "Run", kind: str, device: torch.device | str, **fields: Any) -> dict[str, Any]:
+    """The fields every render record carries (which run, which generator, which code), plus `fields`."""
+    from belamy.version import code_version
+
+    return {
+        "kind": kind, "run": run.run_id, "run_path": str(run.path.resolve()),
+        "generator": run.export_path.name, "generator_sha256": run.generator_sha256(),
+        "step": run.export_meta.get("step"), **fields, "model": run.model_config.get("name"),
+        "resolution": run.model_config.get("resolution"), "device": torch.device(device).type,
+        "code_version": code_version(), "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
+
+
+def save_render(arr: np.ndarray, png: Path, record: dict[str, Any]) -> Path:
+    """A PNG with its record embedded (iTXt) and beside it as NAME.record.json."""
+    save_png(arr, png, {"belamy:record": json.dumps(record)})
+    atomic.write_json(png.with_name(png.stem + RECORD_SUFFIX), record)
+    return png
 
 
 def save_png(arr: np.ndarray, path: Path, text: dict[str, str] | None = None) -> None:
@@ -66,6 +103,27 @@ def save_grid(images: np.ndarray, path: Path, cols: int | None = None) -> Path:
     return path
 
 
+def render_latent(G: torch.nn.Module, latent: "Latent", truncation: float = 1.0, noise_mode: str = "const") -> np.ndarray:
+    """One resolved `latents.Latent` -> (H, W, 3) uint8, truncated toward w_avg at render time."""
+    from belamy.generate.latents import truncate
+
+    ws = truncate(latent.ws, G.w_avg.cpu(), truncation).unsqueeze(0)  # (1, num_ws, w_dim)
+    return render_ws(G, ws, noise_mode, noise=latent.noise)[0]
+
+
+def render_latents(run: "Run", G: torch.nn.Module, latents: list["Latent"], names: list[str], out: Path, truncation: float,
+                   noise_mode: str, kind: str, **fields: Any) -> tuple[list[Path], np.ndarray]:
+    """Render resolved latents one by one into out/NAME.png, each with a record naming its latent spec."""
+    paths, arrays = [], []
+    for latent, name in zip(latents, names):
+        arr = render_latent(G, latent, truncation, noise_mode)
+        record = render_record(run, kind, G.w_avg.device, latent=latent.spec, truncation=truncation,
+                               noise_mode=noise_mode, **fields)
+        paths.append(save_render(arr, out / f"{name}.png", record))
+        arrays.append(arr)
+    return paths, np.stack(arrays) if arrays else np.zeros((0, 1, 1, 3), np.uint8)
+
+
 def seed_name(seed: int) -> str:
     return f"seed{seed:04d}"
 
@@ -75,7 +133,6 @@ def sample(run: "Run", seeds: list[int], out: Path, truncation: float = 1.0, noi
     """Render `seeds` from the run's exported generator into `out` (PNG + record each, plus grid.png)."""
     from belamy.progress import make_progress
     from belamy.training.distributed import pick_device
-    from belamy.version import code_version
 
     dev = pick_device(device)
     G = run.generator(dev)
@@ -88,18 +145,8 @@ def sample(run: "Run", seeds: list[int], out: Path, truncation: float = 1.0, noi
             chunk = seeds[i:i + 16]
             imgs = render_batch(G, chunk, truncation, dev, noise_mode)
             for seed, arr in zip(chunk, imgs):
-                record = {
-                    "kind": "sample", "run": run.run_id, "run_path": str(run.path),
-                    "generator": run.export_path.name, "generator_sha256": run.generator_sha256(),
-                    "step": run.export_meta.get("step"), "seed": seed, "truncation": truncation,
-                    "noise_mode": noise_mode, "model": run.model_config.get("name"),
-                    "resolution": run.model_config.get("resolution"), "device": dev.type,
-                    "code_version": code_version(), "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                }
-                png = out / f"{seed_name(seed)}.png"
-                save_png(arr, png, {"belamy:record": json.dumps(record)})
-                atomic.write_json(out / f"{seed_name(seed)}{RECORD_SUFFIX}", record)
-                paths.append(png)
+                record = render_record(run, "sample", dev, seed=seed, truncation=truncation, noise_mode=noise_mode)
+                paths.append(save_render(arr, out / f"{seed_name(seed)}.png", record))
                 arrays.append(arr)
             bar.advance(task, len(chunk))
     if grid and arrays:
@@ -107,19 +154,44 @@ def sample(run: "Run", seeds: list[int], out: Path, truncation: float = 1.0, noi
     return paths
 
 
-def reproduce(record_path: Path, out: Path | None = None, device: str = "cpu") -> np.ndarray:
-    """Re-render a sample from its record; raises if the run's generator is not the recorded one."""
+def read_record(path: Path) -> dict[str, Any]:
+    from belamy.errors import BelamyError
+
+    try:
+        return json.loads(Path(path).read_text())
+    except (OSError, json.JSONDecodeError):
+        raise BelamyError(f"{path} is not a readable render record (NAME.record.json)") from None
+
+
+def recorded_run(record: dict[str, Any]) -> "Run":
+    """The run a record was rendered from, refused if its generator is no longer the recorded one."""
     from belamy.errors import BelamyError
     from belamy.run import Run
-    from belamy.training.distributed import pick_device
 
-    record: dict[str, Any] = json.loads(Path(record_path).read_text())
     run = Run.open(record["run_path"])
     if run.generator_sha256() != record["generator_sha256"]:
         raise BelamyError(f"{run.path} has moved on since this render (generator sha256 differs): "
                           f"use the checkpoint from step {record.get('step')}")
+    return run
+
+
+def reproduce(record_path: Path, out: Path | None = None, device: str = "cpu") -> np.ndarray:
+    """Re-render any still image from its record (a sample, series member, mix or bookmark render).
+
+    Raises if the run's generator (or a recorded latent file) is no longer the recorded one.
+    """
+    from belamy.training.distributed import pick_device
+
+    record = read_record(record_path)
+    run = recorded_run(record)
     dev = pick_device(device)
-    arr = render_batch(run.generator(dev), [record["seed"]], record["truncation"], dev, record["noise_mode"])[0]
+    G = run.generator(dev)
+    if "latent" in record:
+        from belamy.generate.latents import resolve
+
+        arr = render_latent(G, resolve(record["latent"], G, run), record["truncation"], record["noise_mode"])
+    else:
+        arr = render_batch(G, [record["seed"]], record["truncation"], dev, record["noise_mode"])[0]
     if out is not None:
         save_png(arr, out)
     return arr

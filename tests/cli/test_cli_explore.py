@@ -1,0 +1,88 @@
+"""`belamy series | video | project | morph | mix | bookmark` as a user types them.
+
+Run in-process through `belamy.cli.main.main` (the same entry point as the console script, minus
+a fresh Python and torch import per command, which costs seconds on the 2-core machine).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import tiny_run
+
+
+def belamy(monkeypatch, capsys, *args: str) -> tuple[int, str, str]:
+    from belamy.cli.main import main
+
+    monkeypatch.setattr(sys, "argv", ["belamy", *args])
+    monkeypatch.setenv("BELAMY_PROGRESS", "0")
+    code = 0
+    try:
+        main()
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    return tiny_run(tmp_path_factory.mktemp("cli_explore"))
+
+
+def test_explore_commands(run, tmp_path, monkeypatch, capsys):
+    r = str(run.path)
+    code, out, err = belamy(monkeypatch, capsys, "series", r, "-n", "3", "--family", "4", "-o", str(tmp_path / "s"),
+                            "--threads", "1")
+    assert code == 0, err
+    assert (tmp_path / "s" / "family0004.png").is_file() and (tmp_path / "s" / "family0004-02.record.json").is_file()
+    code, _, err = belamy(monkeypatch, capsys, "mix", r, "--base", "1", "--coarse", "2", "--layers", "5-7=3",
+                          "-o", str(tmp_path / "mix.png"), "--bookmark", "mixed")
+    assert code == 0, err
+    rec = json.loads((tmp_path / "mix.record.json").read_text())
+    assert rec["latent"]["mix"] == [{"layers": [0, 3], "latent": {"seed": 2}}, {"layers": [5, 8], "latent": {"seed": 3}}]
+    code, _, err = belamy(monkeypatch, capsys, "bookmark", "save", r, "fam", "--record",
+                          str(tmp_path / "s" / "family0004-01.record.json"))
+    assert code == 0, err
+    code, out, _ = belamy(monkeypatch, capsys, "bookmark", "list", r)
+    assert "fam" in out and "mixed" in out and '"family": 4' in out
+    code, _, err = belamy(monkeypatch, capsys, "video", r, "--latents", "bookmark:fam,7,bookmark:mixed",
+                          "--seconds", "1", "--fps", "8", "-o", str(tmp_path / "walk.gif"))
+    assert code == 0, err
+    from belamy.generate.video import read_video
+
+    assert read_video(tmp_path / "walk.gif")[:2] == (8, (32, 32))
+    code, _, err = belamy(monkeypatch, capsys, "sample", "--record", str(tmp_path / "mix.record.json"),
+                          "-o", str(tmp_path / "again.png"))
+    assert code == 0 and (tmp_path / "again.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_explore_errors_are_one_line(run, tmp_path, monkeypatch, capsys):
+    r = str(run.path)
+    (tmp_path / "junk.png").write_bytes(b"\x89PNG\r\n\x1a\n broken")
+    cases = [
+        ("project", r, str(tmp_path / "missing.png")),  # missing image
+        ("project", r, str(tmp_path / "junk.png"), "--steps", "2"),  # unreadable image
+        ("video", r, "--latents", "1,bookmark:nobody", "-o", str(tmp_path / "v.mp4")),  # unknown bookmark
+        ("video", r, "--seeds", "1,2", "--fps", "0", "-o", str(tmp_path / "v.mp4")),  # bad fps
+        ("video", r, "--seeds", "1,2", "--seconds", "-3", "-o", str(tmp_path / "v.mp4")),  # bad seconds
+        ("video", r, "--seeds", "1,2", "-o", str(tmp_path / "v.avi")),  # unsupported suffix
+        ("morph", r, "--from", str(tmp_path / "missing.png"), "--to", "3", "-o", str(tmp_path / "m.mp4")),
+        ("mix", r, "--base", "1", "--fine", "2"),  # a 32 px model has no fine layers
+        ("series", str(tmp_path), "-n", "3"),  # not a run
+        ("bookmark", "save", r, "../x", "3"),  # bad name
+    ]
+    no_generator = tmp_path / "untrained"
+    no_generator.mkdir()
+    for name in ("run.json", "config.json"):
+        (no_generator / name).write_text((Path(r) / name).read_text())
+    cases.append(("video", str(no_generator), "--seeds", "1,2", "-o", str(tmp_path / "v.mp4")))
+    for args in cases:
+        code, _, err = belamy(monkeypatch, capsys, *args)
+        lines = err.strip().splitlines()
+        assert code == 2 and len(lines) == 1 and lines[0].startswith("belamy: error: "), (args, err)
+    assert not (tmp_path / "v.mp4").exists() and not list(tmp_path.glob(".v.mp4*"))
