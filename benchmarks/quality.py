@@ -140,6 +140,8 @@ def main() -> None:
     ap.add_argument("--cache", type=Path, default=Path.home() / ".cache" / "belamy-bench")
     ap.add_argument("--work", type=Path, default=None, help="where runs go (default: a new folder in --cache)")
     ap.add_argument("--sheets", type=Path, default=ROOT / "docs" / "quality")
+    ap.add_argument("--long", default="", help="COLLECTION:MODEL pairs that train through all budgets "
+                    "(default: all); the others stop after the first budget")
     ap.add_argument("--name", default="quality", help="result file name in benchmarks/results/")
     args = ap.parse_args()
 
@@ -164,7 +166,8 @@ def main() -> None:
         sheet_rows: list[tuple[str, np.ndarray]] = []
         for mname in args.models.split(","):
             run_dir = work / f"{cname}-{mname}"
-            for i, minutes in enumerate(budgets):
+            long = not args.long or f"{cname}:{mname}" in args.long.split(",")
+            for i, minutes in enumerate(budgets if long else budgets[:1]):
                 if args.unit == "idle-minutes":
                     speed = speeds["dcgan" if mname == "dcgan" else "default"]
                     limit = ["--kimg", f"{minutes * 60 * speed / 1000:.3f}"]
@@ -177,6 +180,7 @@ def main() -> None:
                 else:
                     belamy("train", "--resume", str(run_dir), *common)
                 measured, renders = measure(run_dir, real_a, len(b))
+                np.save(run_dir / f"renders-{minutes:g}.npy", renders)  # for rescoring with other metrics
                 row = {"collection": cname, "model": mname, "minutes": minutes, **measured}
                 unit = "kimg" if args.unit == "kimg" else "min"
                 sheet_rows.append((f"{mname}\n{minutes:g} {unit}\nSWD {measured['swd']['mean']:.0f}", renders))

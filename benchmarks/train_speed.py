@@ -124,9 +124,11 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--steps", type=int, default=40)
     ap.add_argument("--threads", type=int, default=os.cpu_count() or 2)
+    ap.add_argument("--only-64", action="store_true", help="skip the 128 px configurations (minutes each on a CPU)")
     args = ap.parse_args()
+    configs = [c for c in CONFIGS if c[2] == 64 or not args.only_64]
     root = Path(tempfile.mkdtemp(prefix="belamy-trainspeed-"))
-    colls = {s: make_collection(root, s) for s in (64, 128)}
+    colls = {s: make_collection(root, s) for s in sorted({c[2] for c in configs})}
     results = []
     peak = matmul_peak(args.threads)
     r = subprocess.run([sys.executable, "-c", PLAIN_DCGAN, str(colls[64]), str(args.steps), str(args.threads)],
@@ -135,7 +137,7 @@ def main() -> None:
     results.append({"config": "baseline: plain DCGAN loop @64 (batch 128)", "resolution": 64, "img_s": img_s,
                     "peak_rss_mb": peak_rss,
                     "gflop_per_img": round(gflop_per_image(["--preset", "dcgan-64"], 64), 3)})  # same network
-    for name, extra, res in CONFIGS:
+    for name, extra, res in configs:
         row = run_belamy(colls[res], root / name.replace(" ", "_").replace("/", ""), extra, args.steps, args.threads)
         results.append({"config": name, "resolution": res, "gflop_per_img": round(gflop_per_image(extra, res), 3), **row})
         print(f"  {name}: {row['img_s']} img/s", file=sys.stderr)
