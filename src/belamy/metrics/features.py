@@ -13,8 +13,8 @@ every result names its space.
 A feature extractor maps uint8 (N, H, W, 3) images to float32 (N, D) features:
 
     fx = random_features()
-    fx.name, fx.dim        # 'belamy-rand-v1', 1472
-    feats = fx(images)     # (N, 1472) float32 torch tensor on the CPU
+    fx.name, fx.dim        # 'belamy-rand-v1', 1993
+    feats = fx(images)     # (N, 1993) float32 torch tensor on the CPU
 """
 
 from __future__ import annotations
@@ -65,14 +65,21 @@ def chunks(images: Any, batch: int):
 class RandomConvNet(nn.Module):
     """Four stages of a 4x4 stride-2 conv + ReLU with fixed, seeded He-normal weights.
 
-    Input (N, 3, 64, 64) in [-1, 1]; stage outputs are 32, 16, 8 and 4 px. Features: per stage
-    the channel means and standard deviations over space (colour and texture statistics at four
-    scales), plus the last stage average-pooled to 2x2 (coarse layout: where things are).
-    Strided convs rather than conv + pool: 53 MFLOP per image and small activations, so a CPU
-    embeds a few hundred 64 px images per second per core.
+    Input (N, 3, 64, 64) in [-1, 1]; stage outputs are 32, 16, 8 and 4 px. Nine feature blocks:
+    per stage the channel means and the channel standard deviations over space (colour and
+    texture statistics at four scales), and the last stage average-pooled to 2x2 (coarse layout).
+
+    Each block is scaled to unit RMS (direction only), and the nine blocks' log RMS values are
+    appended with weight `NORM_WEIGHT`. Why: raw, one block's magnitude (the mean activations,
+    driven by the image's colours) swamps the others in KID's dot-product kernel, so shuffling an
+    image's pixels barely moved KID; normalised, every scale counts. The log norms keep what
+    normalising would lose: with zero biases the network is positively homogeneous, so contrast
+    lives only in the norms. Strided convs rather than conv + pool: 53 MFLOP per image, small
+    activations.
     """
 
     widths = (32, 64, 128, 256)
+    NORM_WEIGHT = 4.0
 
     def __init__(self, seed: int = 0xBE1A) -> None:
         super().__init__()
@@ -90,15 +97,17 @@ class RandomConvNet(nn.Module):
 
     @property
     def dim(self) -> int:
-        return 2 * sum(self.widths) + 4 * self.widths[-1]
+        return 2 * sum(self.widths) + 4 * self.widths[-1] + 2 * len(self.widths) + 1
 
     def forward(self, x: Tensor) -> Tensor:
-        feats = []
+        blocks = []
         for conv in self.convs:
             x = F.relu(conv(x))  # (N, C, H/2, W/2)
-            feats += [x.mean(dim=(2, 3)), x.std(dim=(2, 3))]
-        feats.append(F.adaptive_avg_pool2d(x, 2).flatten(1))  # (N, 4C): layout
-        return torch.cat(feats, dim=1)
+            blocks += [x.mean(dim=(2, 3)), x.std(dim=(2, 3))]
+        blocks.append(F.adaptive_avg_pool2d(x, 2).flatten(1))  # (N, 4C): layout
+        rms = torch.stack([b.pow(2).mean(dim=1).sqrt() for b in blocks], dim=1)  # (N, 9)
+        unit = [b / (r[:, None] + 1e-8) for b, r in zip(blocks, rms.unbind(1))]
+        return torch.cat(unit + [self.NORM_WEIGHT * torch.log(rms + 1e-6)], dim=1)
 
 
 @dataclass
