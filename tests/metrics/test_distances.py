@@ -24,7 +24,7 @@ def test_mmd_matches_direct_numpy_formula() -> None:
     kxx = sum(k(x[i], x[j]) for i in range(m) for j in range(m) if i != j) / (m * (m - 1))
     kyy = sum(k(y[i], y[j]) for i in range(m) for j in range(m) if i != j) / (m * (m - 1))
     kxy = sum(k(x[i], y[j]) for i in range(m) for j in range(m)) / (m * m)
-    assert mmd2_unbiased(torch.from_numpy(x), torch.from_numpy(y)) == pytest.approx(kxx + kyy - 2 * kxy, rel=1e-10)
+    assert float(mmd2_unbiased(torch.from_numpy(x), torch.from_numpy(y))) == pytest.approx(kxx + kyy - 2 * kxy, rel=1e-10)
 
 
 def test_kid_near_zero_for_same_distribution_and_unbiased() -> None:
@@ -35,6 +35,17 @@ def test_kid_near_zero_for_same_distribution_and_unbiased() -> None:
     values = [kid(cloud(50, 4, s), cloud(50, 4, s + 100), subsets=1).mean for s in range(20)]
     assert min(values) < 0 < max(values)
     assert same.subset_size == 100 and same.std >= 0
+
+
+def test_kid_subset_paths_agree(monkeypatch) -> None:
+    """The shared-kernel path (quadratic forms) and the per-subset path give the same numbers."""
+    from belamy.metrics import kid as kid_module
+
+    real, fake = cloud(60, 8, 0), cloud(50, 8, 1, 0.2)
+    shared = kid(real, fake, subsets=7, subset_size=20)
+    monkeypatch.setattr(kid_module, "FULL_KERNEL_MAX", 0)
+    direct = kid(real, fake, subsets=7, subset_size=20)
+    assert shared.mean == pytest.approx(direct.mean, rel=1e-9) and shared.std == pytest.approx(direct.std, rel=1e-9)
 
 
 def test_kid_too_few_images() -> None:

@@ -42,7 +42,7 @@ def test_copies_flagged_new_images_not(portraits: np.ndarray) -> None:
     assert not any(r.near_copy for r in fresh), [r.score for r in fresh]
     assert 0.5 < float(np.median([r.score for r in fresh])) < 2.0  # ~1: as far as training images are apart
     summary = summarize(fresh)
-    assert summary["renders"] == 8 and summary["near_copies"] == 0 and summary["threshold"] == NEAR_COPY
+    assert summary["count"] == 8 and summary["near_copies"] == 0 and summary["threshold"] == NEAR_COPY
     record = fresh[0].to_record()
     assert set(record) >= {"score", "near_copy", "nearest", "pixel", "feature"}
 

@@ -204,6 +204,6 @@ class Originality:
 
 def summarize(results: list[Originality]) -> dict[str, Any]:
     scores = np.array([r.score for r in results], dtype=np.float64)
-    return {"renders": len(results), "near_copies": int(sum(r.near_copy for r in results)),
+    return {"count": len(results), "near_copies": int(sum(r.near_copy for r in results)),
             "threshold": NEAR_COPY, "score_min": float(scores.min()) if len(scores) else None,
             "score_median": float(np.median(scores)) if len(scores) else None}
