@@ -66,8 +66,13 @@ def test_fid_closed_forms() -> None:
     c1, c2 = a @ a.T + 0.1 * np.eye(6), b @ b.T
     ref = np.trace(c1) + np.trace(c2) - 2 * np.sqrt(np.linalg.eigvals(c1 @ c2).real.clip(0)).sum()
     assert frechet_distance(np.zeros(6), c1, np.zeros(6), c2) == pytest.approx(ref, rel=1e-6)
-    # fewer points than dimensions (singular covariance) still gives a finite, non-negative value
-    assert 0 <= fid(cloud(10, 32, 0), cloud(10, 32, 1)) < float("inf")
+    # fewer points than dimensions (singular covariances): the image-space form agrees with the
+    # feature-space one
+    from belamy.metrics.fid import gaussian_stats
+
+    a, b = cloud(10, 32, 0), cloud(14, 32, 1, 0.3)
+    assert fid(a, b) == pytest.approx(frechet_distance(*gaussian_stats(a), *gaussian_stats(b)), rel=1e-6)
+    assert abs(fid(a, a)) < 1e-6
 
 
 def test_precision_recall_on_point_clouds() -> None:

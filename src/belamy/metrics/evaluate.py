@@ -122,8 +122,8 @@ class Evaluator:
     _reference: "Reference | None" = None
 
     @classmethod
-    def create(cls, run: "Run", n: int, metrics: list[str], seed: int, truncation: float, features: str,
-               device: torch.device) -> "Evaluator":
+    def create(cls, run: "Run", n: int, metrics: list[str], seed: int, truncation: float,
+               features: "str | FeatureExtractor", device: torch.device) -> "Evaluator":
         if n < 1:
             raise BelamyError(f"-n must be at least 1, got {n}")
         if n < MIN_N and set(metrics) & {"kid", "pr", "fid"}:
@@ -213,8 +213,8 @@ class Evaluator:
 
 
 def evaluate(run: "Run", n: int = 500, metrics: list[str] | str = DEFAULT_METRICS, truncation: float = 1.0,
-             seed: int = 0, checkpoint: str | Path | None = None, features: str = "rand", device: str = "cpu",
-             write: bool = True) -> dict[str, Any]:
+             seed: int = 0, checkpoint: str | Path | None = None, features: "str | FeatureExtractor" = "rand",
+             device: str = "cpu", write: bool = True) -> dict[str, Any]:
     """Evaluate the run's exported generator (or `checkpoint`); write RUN/eval/eval-<step>.json,
     report.html and (with originality) originality.png. Returns the result dict."""
     from belamy.training.distributed import pick_device
@@ -262,7 +262,7 @@ def curve_row(result: dict[str, Any]) -> dict[str, Any]:
 
 
 def evaluate_curve(run: "Run", n: int = 256, metrics: list[str] | str = DEFAULT_METRICS, truncation: float = 1.0,
-                   seed: int = 0, features: str = "rand", device: str = "cpu",
+                   seed: int = 0, features: "str | FeatureExtractor" = "rand", device: str = "cpu",
                    on_step: Callable[[dict[str, Any]], None] | None = None) -> list[dict[str, Any]]:
     """Evaluate every kept checkpoint (oldest first) with the same seeds and reals; write
     RUN/eval/curve.json and curve.png (metrics against kimg). Returns the curve rows."""

@@ -210,7 +210,10 @@ def _import_fidelity():
 FEATURE_SPACES = {"rand": random_features, "inception": inception_features}
 
 
-def get_features(space: str) -> FeatureExtractor:
+def get_features(space: "str | FeatureExtractor") -> FeatureExtractor:
+    """A feature space by name ('rand', 'inception'), or an extractor object passed through."""
+    if not isinstance(space, str):
+        return space
     if space not in FEATURE_SPACES:
         raise BelamyError(f"unknown feature space '{space}': use {' or '.join(FEATURE_SPACES)}")
     return FEATURE_SPACES[space]()
