@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import torch
 
 import belamy
 from belamy.errors import BelamyError
@@ -56,7 +57,9 @@ def test_end_of_training_originality(run_dir: Path) -> None:
 
 def test_evaluate_writes_json_html_png(run_dir: Path) -> None:
     run = Run.open(run_dir)
+    state = torch.get_rng_state()
     result = evaluate(run, n=12, metrics="swd,kid,pr,fid,originality", seed=100)
+    assert torch.equal(torch.get_rng_state(), state)  # training runs it and checkpoints that state
     m = result["metrics"]
     assert set(m) == {"swd", "kid", "pr", "fid", "originality"}
     assert m["swd"]["mean"] > 0 and m["kid"]["mean"] > 0 and m["fid"] > 0  # an untrained GAN is far off

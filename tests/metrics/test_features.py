@@ -13,7 +13,9 @@ from test_swd import gradients
 
 
 def test_random_features_are_fixed_and_shaped() -> None:
+    state = torch.get_rng_state()
     a, b = random_features(), random_features()
+    assert torch.equal(torch.get_rng_state(), state)  # training checkpoints the global RNG: never touch it
     assert a.name == RAND_NAME and a.fingerprint == b.fingerprint
     x = gradients(5, 0)
     fa, fb = a(x), b(torch.from_numpy(x))

@@ -64,13 +64,14 @@ def collection_reals(coll: "Collection", resolution: int) -> np.ndarray:
     return x.permute(0, 2, 3, 1).contiguous().numpy()
 
 
-def originality_reference(run: "Run", fx: FeatureExtractor, reals: np.ndarray | None = None) -> "Reference":
+def originality_reference(run: "Run", fx: FeatureExtractor) -> "Reference":
+    """The run's collection prepared for originality checks. Built from the stored images as
+    they are (memory-mapped, read in chunks): thumbnails and features resize anyway, so a
+    1024 px run over a 256 px collection never upsamples the collection in memory."""
     from belamy.metrics.originality import Reference
 
     coll = run_collection(run)
-    if reals is None:
-        reals = collection_reals(coll, int(run.model_config["resolution"]))
-    return Reference.build(reals, fx, coll.manifest)
+    return Reference.build(coll.images, fx, coll.manifest)
 
 
 @dataclass
@@ -84,6 +85,14 @@ class Snapshot:
 
 
 def load_snapshot(run: "Run", checkpoint: str | Path | None = None, device: torch.device | str = "cpu") -> Snapshot:
+    """The generator to evaluate. Building a model initialises weights from torch's global
+    random state before the saved ones replace them; training checkpoints that state (and the
+    end-of-training originality check runs in the training process), so it is forked here."""
+    with torch.random.fork_rng(devices=[]):
+        return _load_snapshot(run, checkpoint, device)
+
+
+def _load_snapshot(run: "Run", checkpoint: str | Path | None, device: torch.device | str) -> Snapshot:
     if checkpoint is None:
         meta = run.export_meta
         return Snapshot(run.generator(device), int(meta.get("step", 0)), float(meta.get("kimg", 0.0)), run.export_path.name)
@@ -116,7 +125,6 @@ class Evaluator:
     truncation: float
     fx: FeatureExtractor
     reals: np.ndarray  # (N, R, R, 3) uint8 at the run's resolution
-    manifest: list[dict[str, Any]]
     device: torch.device
     _real_feats: torch.Tensor | None = None
     _reference: "Reference | None" = None
@@ -134,7 +142,7 @@ class Evaluator:
         if len(reals) < 2:
             raise BelamyError(f"the run's collection {coll.path} has {len(reals)} image(s): evaluation needs at least 2")
         fx = get_features(features) if set(metrics) - {"swd"} else get_features("rand")
-        return cls(run, metrics, n, seed, truncation, fx, reals, coll.manifest, device)
+        return cls(run, metrics, n, seed, truncation, fx, reals, device)
 
     @property
     def seeds(self) -> list[int]:
@@ -147,9 +155,7 @@ class Evaluator:
 
     def reference(self) -> "Reference":
         if self._reference is None:
-            from belamy.metrics.originality import Reference
-
-            self._reference = Reference.build(self.reals, self.fx, self.manifest)
+            self._reference = originality_reference(self.run, self.fx)
         return self._reference
 
     def _subset(self, k: int) -> np.ndarray:

@@ -86,7 +86,9 @@ class RandomConvNet(nn.Module):
         g = torch.Generator().manual_seed(seed)
         convs, cin = [], 3
         for cout in self.widths:
-            conv = nn.Conv2d(cin, cout, 4, stride=2, padding=1)
+            # skip_init: no default initialisation, so building this never draws from (and
+            # changes) torch's global random state, which a training run checkpoints
+            conv = torch.nn.utils.skip_init(nn.Conv2d, cin, cout, 4, stride=2, padding=1)
             with torch.no_grad():
                 conv.weight.copy_(torch.randn(conv.weight.shape, generator=g) * (2.0 / (cin * 16)) ** 0.5)
                 conv.bias.zero_()
