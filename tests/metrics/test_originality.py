@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 
 from belamy.errors import BelamyError
 from belamy.metrics.features import random_features
@@ -45,6 +46,19 @@ def test_copies_flagged_new_images_not(portraits: np.ndarray) -> None:
     assert summary["count"] == 8 and summary["near_copies"] == 0 and summary["threshold"] == NEAR_COPY
     record = fresh[0].to_record()
     assert set(record) >= {"score", "near_copy", "nearest", "pixel", "feature"}
+
+
+def test_shortlist_finds_what_exhaustive_search_finds(portraits: np.ndarray) -> None:
+    from dataclasses import replace
+
+    from belamy.metrics.originality import coarse, shifted_crops, thumbnails
+
+    ref = Reference.build(portraits[:48], random_features())
+    queries = np.concatenate([portraits[48:], np.roll(portraits[:8], 2, axis=2)])
+    th = thumbnails(queries)
+    fast = ref.pixel.nearest(shifted_crops(th), coarse(th))
+    full = replace(ref.pixel, shortlist=None).nearest(shifted_crops(th))
+    assert torch.allclose(fast[0], full[0]) and torch.equal(fast[1], full[1])
 
 
 def test_needs_two_training_images(portraits: np.ndarray) -> None:
