@@ -4,8 +4,10 @@
     rows = evaluate_curve(Run.open("my-run"), n=256)      # every kept checkpoint -> eval/curve.json
 
 The renders are seeds `seed .. seed+n-1` at the given truncation (the same images `belamy sample
---seeds` makes), the reals are the collection resized to the run's resolution exactly as training
-resizes them. Every result names its feature space: numbers in different spaces never compare.
+--seeds` makes), the reals are the run's collection: SWD compares them at the run's resolution
+(resized as training resizes them), the feature metrics and originality read them at the
+collection's size in chunks and let the feature extractor resize. Every result names its feature
+space: numbers in different spaces never compare.
 """
 
 from __future__ import annotations
@@ -54,14 +56,29 @@ def run_collection(run: "Run") -> "Collection":
     return Collection.open(path)
 
 
-def collection_reals(coll: "Collection", resolution: int) -> np.ndarray:
-    """(N, R, R, 3) uint8: the collection at the model resolution, resized as training does."""
+def at_resolution(images: np.ndarray, resolution: int) -> np.ndarray:
+    """(N, S, S, 3) uint8 -> (N, R, R, 3) uint8, resized as training resizes the collection."""
     from belamy.training.dataset import resize_uint8
 
-    x = torch.from_numpy(coll.load()).permute(0, 3, 1, 2)
+    x = torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2)
     if x.shape[-1] != resolution:
         x = resize_uint8(x, resolution)
     return x.permute(0, 2, 3, 1).contiguous().numpy()
+
+
+@dataclass
+class Rows:
+    """Selected rows of a (memory-mapped) image array, read only when sliced: feature
+    extractors take it in chunks, so 10,000 reals at 1024 px are never all in memory."""
+
+    images: np.ndarray
+    index: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+    def __getitem__(self, item: slice) -> np.ndarray:
+        return np.asarray(self.images[self.index[item]])
 
 
 def originality_reference(run: "Run", fx: FeatureExtractor) -> "Reference":
@@ -124,7 +141,8 @@ class Evaluator:
     seed: int
     truncation: float
     fx: FeatureExtractor
-    reals: np.ndarray  # (N, R, R, 3) uint8 at the run's resolution
+    coll: "Collection"  # reals: its images, memory-mapped at the collection's size
+    resolution: int  # the run's
     device: torch.device
     _real_feats: torch.Tensor | None = None
     _reference: "Reference | None" = None
@@ -138,19 +156,20 @@ class Evaluator:
             raise BelamyError(f"-n {n} is too small for KID, FID and precision/recall: use -n {MIN_N} or more "
                               f"(500+ for numbers worth comparing)")
         coll = run_collection(run)
-        reals = collection_reals(coll, int(run.model_config["resolution"]))
-        if len(reals) < 2:
-            raise BelamyError(f"the run's collection {coll.path} has {len(reals)} image(s): evaluation needs at least 2")
+        if len(coll) < 2:
+            raise BelamyError(f"the run's collection {coll.path} has {len(coll)} image(s): evaluation needs at least 2")
         fx = get_features(features) if set(metrics) - {"swd"} else get_features("rand")
-        return cls(run, metrics, n, seed, truncation, fx, reals, device)
+        return cls(run, metrics, n, seed, truncation, fx, coll, int(run.model_config["resolution"]), device)
 
     @property
     def seeds(self) -> list[int]:
         return list(range(self.seed, self.seed + self.n))
 
     def real_features(self) -> torch.Tensor:
+        """Features of (up to MAX_REALS of) the collection's images; the extractor resizes them
+        itself (to 64 px for belamy-rand-v1), so they are read at the collection's size."""
         if self._real_feats is None:
-            self._real_feats = self.fx(self._subset(MAX_REALS))
+            self._real_feats = self.fx(Rows(self.coll.images, self._pick(MAX_REALS)))
         return self._real_feats
 
     def reference(self) -> "Reference":
@@ -158,11 +177,11 @@ class Evaluator:
             self._reference = originality_reference(self.run, self.fx)
         return self._reference
 
-    def _subset(self, k: int) -> np.ndarray:
-        if len(self.reals) <= k:
-            return self.reals
-        idx = np.sort(np.random.default_rng(self.seed).choice(len(self.reals), k, replace=False))
-        return self.reals[idx]
+    def _pick(self, k: int) -> np.ndarray:
+        """k collection indices (all if there are no more), a seeded choice, sorted."""
+        if len(self.coll) <= k:
+            return np.arange(len(self.coll))
+        return np.sort(np.random.default_rng(self.seed).choice(len(self.coll), k, replace=False))
 
     def __call__(self, snap: Snapshot) -> tuple[dict[str, Any], np.ndarray]:
         """Evaluate one snapshot -> (result dict, the (n, R, R, 3) renders)."""
@@ -187,8 +206,9 @@ class Evaluator:
         from belamy.metrics import fid, kid, precision_recall, swd
 
         if name == "swd":
-            m = min(len(fakes), len(self.reals))
-            return swd.swd(self._subset(m), fakes[:m], seed=self.seed)
+            m = min(len(fakes), len(self.coll))
+            reals = at_resolution(self.coll.images[self._pick(m)], self.resolution)
+            return swd.swd(reals, fakes[:m], seed=self.seed)
         if name == "kid":
             return kid.kid(self.real_features(), feats, seed=self.seed).to_dict()
         if name == "pr":
@@ -210,8 +230,8 @@ class Evaluator:
         return {
             "format": FORMAT, "version": 1, "run": self.run.run_id, "source": snap.source, "step": snap.step,
             "kimg": round(snap.kimg, 3), "n": self.n, "seeds": [self.seed, self.seed + self.n - 1],
-            "truncation": self.truncation, "resolution": int(self.reals.shape[1]),
-            "collection": self.run.info.get("collection"), "reals": len(self.reals),
+            "truncation": self.truncation, "resolution": self.resolution,
+            "collection": self.run.info.get("collection"), "reals": len(self.coll),
             "features": {"name": fx.name, "dim": fx.dim, "fingerprint": getattr(fx, "fingerprint", None)},
             "metrics": metrics, "seconds": {k: round(v, 3) for k, v in seconds.items()},
             "code_version": code_version(), "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -230,11 +250,12 @@ def evaluate(run: "Run", n: int = 500, metrics: list[str] | str = DEFAULT_METRIC
     snap = load_snapshot(run, checkpoint, dev)
     result, fakes = ev(snap)
     if write:
-        write_result(run, result, fakes, ev.reals)
+        write_result(run, result, fakes, ev.coll.images)
     return result
 
 
 def write_result(run: "Run", result: dict[str, Any], fakes: np.ndarray, reals: np.ndarray) -> Path:
+    """eval-<step>.json, report.html and originality.png (`reals`: the collection's images, any size)."""
     from belamy.metrics.report import originality_sheet, write_report
 
     folder = run.path / EVAL_DIR
