@@ -40,6 +40,15 @@ def test_random_features_separate_structure_and_colour() -> None:
         assert value > 20 * abs(base) + 0.02, name
 
 
+def test_kid_images_from_uint8_sets() -> None:
+    from belamy.metrics.kid import kid_images
+
+    a, b = gradients(24, 0), gradients(24, 1)  # two draws of one distribution
+    same = kid_images(a, b, subsets=5)
+    other = kid_images(a, np.random.default_rng(0).integers(0, 256, a.shape, dtype=np.uint8), subsets=5)
+    assert other.mean > 10 * abs(same.mean) and same.subset_size == 24
+
+
 class TinyNet(torch.nn.Module):
     """A locally built stand-in for Inception: uint8 NCHW in, (features,) out."""
 

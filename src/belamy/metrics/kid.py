@@ -13,6 +13,7 @@ images of each set; the standard deviation over subsets says how much to trust t
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from typing import Any
 
 import numpy as np
 import torch
@@ -81,3 +82,13 @@ def _membership(idx: Tensor, n: int) -> Tensor:
     """(S, m) index rows -> (S, n) float64 0/1 membership matrix."""
     c = torch.zeros(idx.shape[0], n, dtype=torch.float64)
     return c.scatter_(1, idx, 1.0)
+
+
+def kid_images(real: Any, fake: Any, features: Any = "rand", subsets: int = 100, subset_size: int = 1000,
+               seed: int = 0) -> KIDResult:
+    """KID straight from two uint8 (N, H, W, 3) image sets, in a feature space by name ('rand':
+    belamy-rand-v1, no downloaded weights) or a feature extractor object. For benchmarks."""
+    from belamy.metrics.features import get_features
+
+    fx = get_features(features)
+    return kid(fx(real), fx(fake), subsets=subsets, subset_size=subset_size, seed=seed)
