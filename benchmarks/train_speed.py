@@ -1,5 +1,10 @@
-"""Training speed and peak memory of `belamy train` per model and resolution, against a plainly
-written DCGAN (the PyTorch-example loop, ~40 lines, no belamy) in the same run.
+"""Training speed, peak memory and FLOP utilisation of `belamy train` per model and resolution,
+against a plainly written DCGAN (the PyTorch-example loop, ~40 lines, no belamy) in the same run.
+
+Utilisation: achieved FLOP/s (the matmul and conv FLOPs of one D step and one G step per image,
+forward and backward, counted by `belamy.models.flops`, times the measured img/s; R1 and EMA not
+counted) over the machine's float32 matmul peak, measured in the same run with the same threads
+(best of repeated 2048x2048 products, before and after the training runs).
 
 Each configuration runs in its own process (so peak RSS is its own) on the demo collection, for a
 fixed number of steps; img/s is measured over the steps after the first log interval (warm-up
@@ -88,6 +93,33 @@ def run_belamy(coll: Path, out: Path, args: list[str], steps: int, threads: int)
     return {"img_s": round(img_s, 2), "peak_rss_mb": round(peak, 1), "time_fraction": phases}
 
 
+PEAK = r'''
+import sys, time, torch
+torch.set_num_threads(int(sys.argv[1]))
+a, b = torch.randn(2048, 2048), torch.randn(2048, 2048)
+best = 0.0
+for _ in range(12):
+    t = time.perf_counter(); a @ b; best = max(best, 2 * 2048**3 / (time.perf_counter() - t))
+print(best / 1e9)
+'''
+
+
+def matmul_peak(threads: int) -> float:
+    """float32 matmul GFLOP/s on this machine with `threads` threads (best of 12)."""
+    r = subprocess.run([sys.executable, "-c", PEAK, str(threads)], capture_output=True, text=True, check=True)
+    return float(r.stdout.strip())
+
+
+def gflop_per_image(extra: list[str], res: int) -> float:
+    """Counted training GFLOP per real image of the model a preset (and --resolution) trains."""
+    from belamy.config import train_preset
+    from belamy.models import build_discriminator, build_generator
+    from belamy.models.flops import train_step_flops_per_image
+
+    cfg = train_preset(extra[extra.index("--preset") + 1]).model.replace(resolution=res)
+    return train_step_flops_per_image(build_generator(cfg), build_discriminator(cfg), cfg)["total"] / 1e9
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--steps", type=int, default=40)
@@ -96,21 +128,31 @@ def main() -> None:
     root = Path(tempfile.mkdtemp(prefix="belamy-trainspeed-"))
     colls = {s: make_collection(root, s) for s in (64, 128)}
     results = []
+    peak = matmul_peak(args.threads)
     r = subprocess.run([sys.executable, "-c", PLAIN_DCGAN, str(colls[64]), str(args.steps), str(args.threads)],
                        capture_output=True, text=True, check=True)
-    img_s, peak = map(float, r.stdout.split("RESULT")[1].split())
+    img_s, peak_rss = map(float, r.stdout.split("RESULT")[1].split())
     results.append({"config": "baseline: plain DCGAN loop @64 (batch 128)", "resolution": 64, "img_s": img_s,
-                    "peak_rss_mb": peak})
+                    "peak_rss_mb": peak_rss,
+                    "gflop_per_img": round(gflop_per_image(["--preset", "dcgan-64"], 64), 3)})  # same network
     for name, extra, res in CONFIGS:
         row = run_belamy(colls[res], root / name.replace(" ", "_").replace("/", ""), extra, args.steps, args.threads)
-        results.append({"config": name, "resolution": res, **row})
+        results.append({"config": name, "resolution": res, "gflop_per_img": round(gflop_per_image(extra, res), 3), **row})
         print(f"  {name}: {row['img_s']} img/s", file=sys.stderr)
-    base = results[0]["img_s"]
-    print(f"\ntraining speed on {os.cpu_count()} CPU cores, {args.threads} threads, {args.steps} steps each\n")
-    print(f"{'configuration':44s} {'px':>4s} {'img/s':>7s} {'vs plain':>9s} {'peak MB':>8s}")
+    peak = max(peak, matmul_peak(args.threads))
     for row in results:
-        print(f"{row['config']:44s} {row['resolution']:4d} {row['img_s']:7.1f} {row['img_s'] / base:8.2f}x {row['peak_rss_mb']:8.0f}")
-    write_result("train_speed", {"steps": args.steps, "threads": args.threads, "rows": results})
+        row["achieved_gflop_s"] = round(row["gflop_per_img"] * row["img_s"], 1)
+        row["of_peak"] = round(row["achieved_gflop_s"] / peak, 3)
+    base = results[0]["img_s"]
+    print(f"\ntraining speed on {os.cpu_count()} CPU cores, {args.threads} threads, {args.steps} steps each; "
+          f"matmul peak {peak:.0f} GFLOP/s\n")
+    print(f"{'configuration':44s} {'px':>4s} {'img/s':>7s} {'vs plain':>9s} {'peak MB':>8s} {'GFLOP/img':>10s} "
+          f"{'GFLOP/s':>8s} {'of peak':>8s}")
+    for row in results:
+        print(f"{row['config']:44s} {row['resolution']:4d} {row['img_s']:7.1f} {row['img_s'] / base:8.2f}x "
+              f"{row['peak_rss_mb']:8.0f} {row['gflop_per_img']:10.2f} {row['achieved_gflop_s']:8.1f} {row['of_peak']:8.0%}")
+    write_result("train_speed", {"steps": args.steps, "threads": args.threads, "matmul_peak_gflop_s": round(peak, 1),
+                                 "rows": results})
 
 if __name__ == "__main__":
     main()

@@ -39,3 +39,26 @@ def spread_indices(total: int, k: int) -> list[int]:
     if total <= k:
         return list(range(total))
     return [round(i * (total - 1) / (k - 1)) for i in range(k)] if k > 1 else [0]
+
+
+def labelled_rows(
+    rows: Sequence[tuple[str, Sequence[np.ndarray] | np.ndarray]],
+    label_width: int = 160,
+    pad: int = 2,
+    background: tuple[int, int, int] = (24, 24, 24),
+    ink: tuple[int, int, int] = (230, 230, 230),
+) -> Image.Image:
+    """One strip of images per row with its label on the left: contact sheets that compare
+    models or budgets side by side, where a reader would rather look than read a table."""
+    from PIL import ImageDraw
+
+    strips = [make_grid(list(images), cols=len(images), pad=pad, background=background) for _, images in rows]
+    width = label_width + max(s.width for s in strips)
+    sheet = Image.new("RGB", (width, sum(s.height for s in strips)), background)
+    draw = ImageDraw.Draw(sheet)
+    y = 0
+    for (label, _), strip in zip(rows, strips):
+        sheet.paste(strip, (label_width, y))
+        draw.multiline_text((6, y + strip.height // 2), label, fill=ink, anchor="lm")
+        y += strip.height
+    return sheet

@@ -1,0 +1,212 @@
+"""Quality at equal wall time: every model trains on the same collection for the same CPU minutes,
+and its renders are measured against the collection; the floor is two random halves of the
+collection measured against each other (what a perfect model would score with that many images).
+
+    python benchmarks/quality.py                              # demo + clipart, default vs dcgan, 5/30 min
+    python benchmarks/quality.py --collections demo --budgets 5 --models default,dcgan
+    python benchmarks/quality.py --variant nonoise:model.use_noise=false --models default,nonoise
+
+Collections: `demo` (the built-in procedural portraits, 300 at 64 px) and `clipart` (the 400
+public-domain drawings of people in Debian's openclipart-png, fetched with `apt-get download` into
+the cache folder and collected at 64 px on white; nothing is committed). Each (collection, model)
+trains once in a subprocess; at each budget in `--budgets` the run is resumed up to that total
+training time, so the 5-minute figure and the 30-minute figure come from one run. At each budget:
+SWD (x1e3, Laplacian-pyramid patches) of N renders against half A of the collection, where N is
+the size of half B; the floor is SWD(A, B). Renders use truncation 1 (no cherry-picking) and the
+EMA generator. Also reported: images shown, img/s, and the run's peak resident memory.
+
+Outside peers (lightweight-gan, stylegan2-pytorch from PyPI) need CUDA; the table says whether they
+could run here. Prints a table, writes benchmarks/results/quality.json and one contact sheet per
+collection to `--sheets` (docs/quality by default): a row of real images, then 10 renders of each
+model at each budget.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).parent))
+from common import write_result  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+MODELS = {"default": ["--preset", "cpu-quick-64"], "dcgan": ["--preset", "dcgan-64"]}
+PEERS = {"lightweight-gan": "lightweight_gan", "stylegan2-pytorch": "stylegan2_pytorch"}
+
+
+def belamy(*args: str, threads: int | None = None) -> None:
+    env = {**os.environ, "BELAMY_PROGRESS": "0"}
+    r = subprocess.run([sys.executable, "-m", "belamy", *args], capture_output=True, text=True, env=env)
+    if r.returncode != 0:
+        raise SystemExit(f"belamy {' '.join(args)} failed:\n{r.stderr[-3000:]}")
+
+
+def clipart_folder(cache: Path) -> Path:
+    """The 'people' section of Debian's openclipart-png (400 PNGs), downloaded once into `cache`."""
+    folder = cache / "openclipart" / "usr" / "share" / "openclipart" / "png" / "people"
+    if folder.is_dir():
+        return folder
+    cache.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["apt-get", "download", "openclipart-png"], cwd=cache, check=True, capture_output=True)
+    deb = sorted(cache.glob("openclipart-png_*.deb"))[-1]
+    subprocess.run(["dpkg-deb", "-x", str(deb), str(cache / "openclipart")], check=True)
+    return folder
+
+
+def prepare(name: str, cache: Path) -> Path:
+    out = cache / f"collection-{name}-64"
+    if (out / "collection.json").is_file():
+        return out
+    if name == "demo":
+        belamy("collect", "--demo", "portraits", "-o", str(out), "--size", "64")
+    elif name == "clipart":
+        belamy("collect", str(clipart_folder(cache)), "-o", str(out), "--size", "64", "--fit", "pad",
+               "--background", "white", "--license", "CC0-1.0", "--author", "openclipart.org contributors")
+    else:
+        raise SystemExit(f"unknown collection {name!r}: demo or clipart")
+    return out
+
+
+def halves(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    order = np.random.default_rng(seed).permutation(n)
+    return np.sort(order[: n // 2]), np.sort(order[n // 2:])
+
+
+def peers_status() -> dict[str, str]:
+    import torch
+
+    out = {}
+    for name, module in PEERS.items():
+        if importlib.util.find_spec(module) is None:
+            out[name] = "not installed (its PyPI package pulls a CUDA build of torch)"
+        elif not torch.cuda.is_available():
+            out[name] = "installed, but needs CUDA: not run on this CPU"
+        else:
+            out[name] = "available: compare with --peers on a GPU machine"
+    return out
+
+
+def idle_speeds(path: Path = ROOT / "benchmarks" / "results" / "train_speed.json") -> dict[str, float]:
+    """img/s of each model on an idle machine, from the latest `benchmarks/train_speed.py` run."""
+    rows = json.loads(path.read_text())["rows"]
+    pick = {"default": "cpu-quick-64", "dcgan": "belamy dcgan-64"}
+    return {m: next(r["img_s"] for r in rows if key in r["config"]) for m, key in pick.items()}
+
+
+def measure(run_dir: Path, real_a: np.ndarray, n: int) -> tuple[dict, np.ndarray]:
+    """SWD of n renders (seeds 0..n-1, truncation 1) against real_a; returns the row and the renders."""
+    from belamy.generate.sample import render_batch
+    from belamy.metrics.swd import swd
+    from belamy.run import Run
+
+    run = Run.open(run_dir)
+    G = run.generator("cpu")
+    fake = render_batch(G, list(range(n)), truncation=1.0)
+    res = swd(real_a, fake, seed=0)
+    stats = [r for r in run.stats() if "img_s" in r]
+    return {"swd": res, "kimg": stats[-1]["kimg"] if stats else None,
+            "seconds": stats[-1]["seconds"] if stats else None,
+            "img_s": round(float(np.median([r["img_s"] for r in stats[1:]] or [0])), 1),
+            "peak_rss_mb": max((r.get("mem_mb", {}).get("rss_peak", 0) for r in stats), default=None)}, fake
+
+
+def save_sheet(path: Path, real: np.ndarray, rows: list[tuple[str, np.ndarray]]) -> None:
+    from belamy.grid import labelled_rows
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    labelled_rows([("collection", real[:10])] + [(label, imgs[:10]) for label, imgs in rows]).save(path)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--collections", default="demo,clipart")
+    ap.add_argument("--models", default="default,dcgan")
+    ap.add_argument("--budgets", default="5,30", help="training budgets at which to measure, ascending")
+    ap.add_argument("--unit", choices=("minutes", "idle-minutes", "kimg"), default="minutes",
+                    help="budgets in wall-clock minutes; in minutes of an idle machine (each model trains for "
+                         "the images it processes in that time at its img/s in results/train_speed.json, so a "
+                         "busy machine does not skew the comparison); or in thousands of images")
+    ap.add_argument("--variant", action="append", default=[],
+                    help="NAME:key=value;key=value — the default model with overrides, usable in --models")
+    ap.add_argument("--threads", type=int, default=os.cpu_count() or 2)
+    ap.add_argument("--cache", type=Path, default=Path.home() / ".cache" / "belamy-bench")
+    ap.add_argument("--work", type=Path, default=None, help="where runs go (default: a new folder in --cache)")
+    ap.add_argument("--sheets", type=Path, default=ROOT / "docs" / "quality")
+    ap.add_argument("--name", default="quality", help="result file name in benchmarks/results/")
+    args = ap.parse_args()
+
+    from belamy.data.collection import Collection
+    from belamy.metrics.swd import swd
+
+    models = dict(MODELS)
+    for spec in args.variant:
+        name, _, sets = spec.partition(":")
+        models[name] = MODELS["default"] + [x for kv in sets.split(";") if kv for x in ("--set", kv)]
+    budgets = sorted(float(b) for b in args.budgets.split(","))
+    speeds = idle_speeds() if args.unit == "idle-minutes" else {}
+    work = args.work or args.cache / time.strftime("quality-%Y%m%d-%H%M%S")
+    rows, floors = [], {}
+    for cname in args.collections.split(","):
+        coll_dir = prepare(cname, args.cache)
+        images = Collection.open(coll_dir).load()
+        a, b = halves(len(images))
+        real_a = images[a]
+        floors[cname] = {"swd": swd(real_a, images[b], seed=0), "n": int(len(b)), "count": int(len(images))}
+        print(f"{cname}: {len(images)} images, floor SWD {floors[cname]['swd']['mean']:.1f}", file=sys.stderr)
+        sheet_rows: list[tuple[str, np.ndarray]] = []
+        for mname in args.models.split(","):
+            run_dir = work / f"{cname}-{mname}"
+            for i, minutes in enumerate(budgets):
+                if args.unit == "idle-minutes":
+                    speed = speeds["dcgan" if mname == "dcgan" else "default"]
+                    limit = ["--kimg", f"{minutes * 60 * speed / 1000:.3f}"]
+                else:
+                    limit = [f"--{args.unit}", f"{minutes:g}"]
+                common = [*limit, "--threads", str(args.threads), "--device", "cpu"]
+                if i == 0 and not (run_dir / "run.json").exists():
+                    belamy("train", str(coll_dir), "-o", str(run_dir), *models[mname], *common,
+                           "--preview-kimg", "0", "--set", "checkpoint_minutes=0", "--checkpoint-kimg", "0")
+                else:
+                    belamy("train", "--resume", str(run_dir), *common)
+                measured, renders = measure(run_dir, real_a, len(b))
+                row = {"collection": cname, "model": mname, "minutes": minutes, **measured}
+                unit = "kimg" if args.unit == "kimg" else "min"
+                sheet_rows.append((f"{mname}\n{minutes:g} {unit}\nSWD {measured['swd']['mean']:.0f}", renders))
+                row["swd_vs_floor"] = round(row["swd"]["mean"] / floors[cname]["swd"]["mean"], 2)
+                rows.append(row)
+                print(f"  {cname} {mname} {minutes:g} min: SWD {row['swd']['mean']:.1f} "
+                      f"({row['kimg']} kimg, {row['img_s']} img/s)", file=sys.stderr)
+        save_sheet(args.sheets / f"{cname}.png", images[b], sheet_rows)
+
+    print(f"\nquality at equal wall time ({os.cpu_count()} CPU cores, {args.threads} threads; SWD x1e3, "
+          f"lower is better; floor = two halves of the collection)\n")
+    head = f"{'collection':10s} {'model':10s} {'min':>4s} {'kimg':>6s} {'img/s':>6s} {'peak MB':>8s} " \
+           f"{'SWD':>7s} {'x floor':>8s} {'x dcgan':>8s}   SWD per level (64/32/16 px)"
+    print(head)
+    for cname, fl in floors.items():
+        print(f"{cname:10s} {'floor':10s} {'':>4s} {'':>6s} {'':>6s} {'':>8s} {fl['swd']['mean']:7.1f} "
+              f"{1.0:8.2f} {'':>8s}")
+        for row in [r for r in rows if r["collection"] == cname]:
+            base = next((r for r in rows if r["collection"] == cname and r["model"] == "dcgan"
+                         and r["minutes"] == row["minutes"]), None)
+            vs = f"{row['swd']['mean'] / base['swd']['mean']:8.2f}" if base else f"{'-':>8s}"
+            levels = "/".join(f"{v:.0f}" for k, v in row["swd"].items() if k != "mean")
+            print(f"{cname:10s} {row['model']:10s} {row['minutes']:4g} {row['kimg']:6.1f} {row['img_s']:6.1f} "
+                  f"{row['peak_rss_mb']:8.0f} {row['swd']['mean']:7.1f} {row['swd_vs_floor']:8.2f} {vs}   {levels}")
+    peers = peers_status()
+    for name, why in peers.items():
+        print(f"{name}: {why}")
+    write_result(args.name, {"threads": args.threads, "unit": args.unit, "budgets": budgets, "idle_img_s": speeds, "floors": floors, "rows": rows,
+                             "peers": peers, "models": {k: models[k] for k in args.models.split(",")}})
+
+
+if __name__ == "__main__":
+    main()
