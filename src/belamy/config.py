@@ -134,12 +134,15 @@ class TrainConfig:
     threads: int = 0  # CPU threads (0: torch's default)
     channels_last: bool = True
     max_rollbacks: int = 3  # divergence watchdog: give up after this many rollbacks
+    originality_n: int = 64  # renders checked for near copies of the collection at the end (0: off)
 
     def validate(self) -> None:
         if self.augment not in AUGMENTS:
             raise BelamyError(f"augment must be one of {', '.join(AUGMENTS)}, got '{self.augment}'")
         if self.loss not in LOSS_NAMES:
             raise BelamyError(f"loss must be one of {', '.join(LOSS_NAMES)}, got '{self.loss}'")
+        if self.originality_n < 0:
+            raise BelamyError(f"originality_n must be 0 (off) or more, got {self.originality_n}")
         if self.batch < 1:
             raise BelamyError(f"batch must be at least 1, got {self.batch}")
         if self.aug_p is not None and not 0.0 <= self.aug_p <= 1.0:

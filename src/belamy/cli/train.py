@@ -102,6 +102,7 @@ def sample_cmd(
     noise: str = typer.Option("const", "--noise", help="const (reproducible), random or none."),
     device: str = typer.Option("auto", "--device"),
     record: Optional[Path] = typer.Option(None, "--record", help="Re-render exactly from a render's .record.json."),
+    originality: bool = typer.Option(True, "--originality/--no-originality", help="Store each render's nearest training image and originality score in its record."),
 ) -> None:
     """Render images by seed: PNG + record.json each, and a grid."""
     from belamy.errors import BelamyError
@@ -125,8 +126,27 @@ def sample_cmd(
         seed_list = seed_list[:n]
     r = Run.open(run)
     target = out or (r.path / "renders")
-    paths = r.sample(seed_list, target, truncation=truncation, noise_mode=noise, device=device)
+    paths = r.sample(seed_list, target, truncation=truncation, noise_mode=noise, device=device, originality=originality)
     console.print(f"rendered {len(paths)} images into {target} (grid: {target / 'grid.png'})")
+    if originality:
+        _print_near_copies(paths)
+
+
+def _print_near_copies(paths: list[Path]) -> None:
+    import json
+
+    from belamy.generate.sample import RECORD_SUFFIX
+
+    copies = []
+    for p in paths:
+        orig = json.loads(p.with_name(p.stem + RECORD_SUFFIX).read_text()).get("originality", {})
+        if "skipped" in orig:
+            console.print(f"[yellow]originality not checked: {orig['skipped']}[/]")
+            return
+        if orig.get("near_copy"):
+            copies.append(f"{p.name} (score {orig['score']:.2f}, like {orig['nearest'].get('title') or orig['nearest'].get('id')})")
+    if copies:
+        console.print(f"[red]{len(copies)} near copies of training images:[/] " + "; ".join(copies))
 
 
 def demo_cmd(

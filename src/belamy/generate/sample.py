@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 import torch
@@ -128,15 +128,34 @@ def seed_name(seed: int) -> str:
     return f"seed{seed:04d}"
 
 
+def originality_checker(run: "Run") -> Callable[[np.ndarray], list[dict[str, Any]]]:
+    """renders (N, H, W, 3) -> one originality entry per render for its record: the nearest
+    training image and the score (see belamy.metrics.originality), or why it was skipped."""
+    from belamy.errors import BelamyError
+    from belamy.metrics.evaluate import originality_reference
+    from belamy.metrics.features import random_features
+
+    fx = random_features()
+    try:
+        ref = originality_reference(run, fx)
+    except BelamyError as exc:
+        note = {"skipped": str(exc)}
+        return lambda imgs: [note] * len(imgs)
+    return lambda imgs: [{**r.to_record(), "features": fx.name} for r in ref.check(imgs, fx)]
+
+
 def sample(run: "Run", seeds: list[int], out: Path, truncation: float = 1.0, noise_mode: str = "const",
-           device: str = "auto", grid: bool = True, progress: bool | None = None) -> list[Path]:
-    """Render `seeds` from the run's exported generator into `out` (PNG + record each, plus grid.png)."""
+           device: str = "auto", grid: bool = True, progress: bool | None = None,
+           originality: bool = True) -> list[Path]:
+    """Render `seeds` from the run's exported generator into `out` (PNG + record each, plus grid.png).
+    With `originality`, each record also holds its render's nearest training image and score."""
     from belamy.progress import make_progress
     from belamy.training.distributed import pick_device
 
     dev = pick_device(device)
     G = run.generator(dev)
     out.mkdir(parents=True, exist_ok=True)
+    check = originality_checker(run) if originality else None
     paths, arrays = [], []
     bar = make_progress(enabled=progress)
     with bar:
@@ -144,8 +163,11 @@ def sample(run: "Run", seeds: list[int], out: Path, truncation: float = 1.0, noi
         for i in range(0, len(seeds), 16):
             chunk = seeds[i:i + 16]
             imgs = render_batch(G, chunk, truncation, dev, noise_mode)
-            for seed, arr in zip(chunk, imgs):
+            found = check(imgs) if check is not None else [None] * len(chunk)
+            for seed, arr, orig in zip(chunk, imgs, found):
                 record = render_record(run, "sample", dev, seed=seed, truncation=truncation, noise_mode=noise_mode)
+                if orig is not None:
+                    record["originality"] = orig
                 paths.append(save_render(arr, out / f"{seed_name(seed)}.png", record))
                 arrays.append(arr)
             bar.advance(task, len(chunk))

@@ -32,7 +32,7 @@ class Dataset:
     def __init__(self, images: np.ndarray, resolution: int, device: torch.device, seed: int, mirror: bool) -> None:
         x = torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2)  # (N, 3, S, S) uint8
         if x.shape[-1] != resolution:
-            x = _resize_uint8(x, resolution)
+            x = resize_uint8(x, resolution)
         self.images = x.contiguous().to(device)
         self.seed = seed
         self.mirror = mirror
@@ -81,7 +81,7 @@ class Dataset:
         return x
 
 
-def _resize_uint8(x: torch.Tensor, resolution: int) -> torch.Tensor:
+def resize_uint8(x: torch.Tensor, resolution: int) -> torch.Tensor:
     """Area-downsample (or bilinear-upsample) uint8 images in chunks, keeping memory bounded."""
     out = []
     mode = "area" if x.shape[-1] > resolution else "bilinear"

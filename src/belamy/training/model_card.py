@@ -23,7 +23,8 @@ TECHNIQUE_CREDITS = {
 }
 
 
-def write_model_card(run_dir: Path, cfg, coll, state, env, stopped: str | None = None) -> Path:
+def write_model_card(run_dir: Path, cfg, coll, state, env, stopped: str | None = None,
+                     originality: dict | None = None) -> Path:
     m = cfg.model
     lic = ", ".join(f"{k} ({v})" for k, v in coll.license_counts().most_common())
     authors = sorted({r["author"] for r in coll.manifest if r.get("author")})
@@ -53,6 +54,7 @@ def write_model_card(run_dir: Path, cfg, coll, state, env, stopped: str | None =
         f"- Budget: kimg {cfg.kimg}, steps {cfg.steps}, minutes {cfg.minutes}", "",
         "## Algorithms credited", "",
         *[f"- {c}" for c in credits], "",
+        *_originality_lines(originality),
         "## Intended use", "",
         "Art-making from the collection above. Outputs may resemble training images; check originality "
         "before publishing and credit the collection's authors as their licences require.", "",
@@ -60,3 +62,14 @@ def write_model_card(run_dir: Path, cfg, coll, state, env, stopped: str | None =
     path = run_dir / "MODEL_CARD.md"
     atomic.write_text(path, "\n".join(lines))
     return path
+
+
+def _originality_lines(o: dict | None) -> list[str]:
+    if not o:
+        return []
+    return ["## Originality", "",
+            f"{o['count']} renders of step {o['step']} (seeds {o['seeds'][0]}-{o['seeds'][1]}, truncation "
+            f"{o['truncation']}) compared with the collection: median score {o['score_median']:.2f}, lowest "
+            f"{o['score_min']:.2f}; **{o['near_copies']} near copies** (score < {o['threshold']}; ~1 means as far from "
+            "the collection as its images are from each other, 0 a copy). Closest pairs: `eval/originality.png`, "
+            "details: `eval/report.html`; `belamy eval` measures more.", ""]

@@ -103,7 +103,6 @@ def train(collection: str | os.PathLike[str] | None, out: str | os.PathLike[str]
                 write_model_card(out, cfg, coll, trainer.state, env)
         reason = trainer.run(progress)
         if env.is_main:
-            write_model_card(out, cfg, coll, trainer.state, env, stopped=reason)
             from belamy.training.curves import plot_curves
 
             plot_curves(out)
@@ -111,7 +110,22 @@ def train(collection: str | os.PathLike[str] | None, out: str | os.PathLike[str]
         teardown(env)
     run = Run.open(out)
     run.stop_reason = reason  # type: ignore[attr-defined]
+    if env.is_main:
+        originality = None
+        if cfg.originality_n > 0 and reason != "interrupted":  # Ctrl-C means "stop now"
+            originality = _check_originality(run, cfg.originality_n, env.device)
+        write_model_card(out, cfg, coll, trainer.state, env, stopped=reason, originality=originality)
     return run
+
+
+def _check_originality(run, n: int, device: torch.device) -> dict[str, Any]:
+    """Renders seeds 0..n-1 of the final generator against the collection; writes RUN/eval/
+    (JSON, report.html, originality.png) and returns the summary for the model card."""
+    from belamy.metrics.evaluate import evaluate
+
+    result = evaluate(run, n=n, metrics=["originality"], device=str(device))
+    summary = {k: v for k, v in result["metrics"]["originality"].items() if k != "renders"}
+    return {**summary, "step": result["step"], "seeds": result["seeds"], "truncation": result["truncation"]}
 
 
 def _resume_setup(out: Path, overrides: dict[str, Any]):

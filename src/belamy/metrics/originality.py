@@ -1,0 +1,240 @@
+"""Originality: how close is each render to the nearest image of the training collection?
+
+A GAN trained on a small collection can memorise: some renders are (near) copies of a training
+image, which an artist must not publish as new work. For every render this finds the nearest
+training image in two spaces, each searched over the training images *and their mirror images*
+(training flips the reals, so a memorised image may come out mirrored):
+
+- **pixel**: 32x32 thumbnails (area-averaged, softly blurred) with each colour channel's mean
+  removed (so a global brightness or colour-cast change does not hide a copy), compared at every
+  offset up to 2 thumbnail pixels (1/16 of the image) so a shifted copy is found; distance = RMS
+  difference in 0-255 levels over the overlap.
+- **feature**: Euclidean distance in a multi-scale feature space (`belamy-rand-v1` by default:
+  colour/texture statistics at four scales plus coarse layout, see `features.py`).
+
+Score = distance to the nearest training image / the collection's typical nearest-neighbour
+distance (the median, over training images, of the distance to their nearest *other* training
+image, mirror images included). So a score of ~1 means "as far from the collection as its
+images are from each other", and near 0 a copy. A render's score is the smaller of its two
+spaces' scores (the more suspicious one), and it is flagged as a **near copy** below
+`NEAR_COPY` = 0.5: closer to one training image than half the usual distance between two
+neighbouring training images. Measured on 200 demo portraits at 64 px: 30 new portraits by the
+same painter score 0.59-1.27 (none flagged); copies that are mirrored, shifted by 2 or 4 px,
+brightened, colour-cast, blurred or noisy score 0.00-0.38 (all flagged); odd 1-3 px shifts
+score 0.15-0.50 (29 of 30 flagged); shifts of 8 px (1/8 of the image) are not found.
+tests/metrics/test_originality.py checks both sides.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from belamy.errors import BelamyError
+from belamy.metrics.features import FeatureExtractor, chunks
+
+NEAR_COPY = 0.5
+THUMB = 32  # pixel thumbnails are 32x32 ...
+SHIFT = 2  # ... compared at every offset of up to +-2 thumbnail pixels (1/16 of the image)
+CHUNK = 256
+MAX_SCALE_QUERIES = 256  # training images used to measure the typical nearest-neighbour distance
+CANDIDATES = 32  # pixel space: training images (or mirrors) shortlisted per query for the shift search
+
+
+def thumbnails(images: Any) -> Tensor:
+    """uint8 (N, H, W, 3) -> (N, 3, 32, 32) float32 in 0-255 levels: area-downsampled, softened
+    by a 5-tap binomial blur (so shifts by half a thumbnail pixel barely matter), each channel's
+    mean removed."""
+    out = []
+    for c in chunks(images, CHUNK):
+        x = F.interpolate(c.permute(0, 3, 1, 2).float(), size=(THUMB, THUMB), mode="area")
+        x = _blur(x)
+        out.append(x - x.mean(dim=(2, 3), keepdim=True))
+    return torch.cat(out) if out else torch.zeros(0, 3, THUMB, THUMB)
+
+
+def _blur(x: Tensor) -> Tensor:
+    """Separable [1 4 6 4 1]/16 blur of (N, C, H, W), edges replicated."""
+    k = torch.tensor([1.0, 4.0, 6.0, 4.0, 1.0]) / 16
+    c = x.shape[1]
+    x = F.pad(x, (2, 2, 2, 2), mode="replicate")
+    x = F.conv2d(x, k.view(1, 1, 1, 5).repeat(c, 1, 1, 1), groups=c)
+    return F.conv2d(x, k.view(1, 1, 5, 1).repeat(c, 1, 1, 1), groups=c)
+
+
+def centre_crops(thumbs: Tensor) -> Tensor:
+    """(N, 3, T, T) -> (N, D): the crop that leaves SHIFT pixels on every side, as RMS-ready rows."""
+    t = THUMB - 2 * SHIFT
+    crop = thumbs[:, :, SHIFT:SHIFT + t, SHIFT:SHIFT + t].flatten(1)
+    return crop / crop.shape[1] ** 0.5  # Euclidean distance = RMS difference in levels
+
+
+def shifted_crops(thumbs: Tensor) -> Tensor:
+    """(N, 3, T, T) -> (N, (2*SHIFT+1)**2, D): the same crop at every offset."""
+    t = THUMB - 2 * SHIFT
+    crops = [thumbs[:, :, dy:dy + t, dx:dx + t].flatten(1)
+             for dy in range(2 * SHIFT + 1) for dx in range(2 * SHIFT + 1)]
+    return torch.stack(crops, dim=1) / crops[0].shape[1] ** 0.5
+
+
+def _flipped(images: Any) -> Any:
+    return images[:, :, ::-1] if isinstance(images, np.ndarray) else images.flip(2)
+
+
+def coarse(thumbs: Tensor) -> Tensor:
+    """(N, 3, 32, 32) -> (N, 192): 8x8 averages, the pixel space's shortlist descriptor (a shift
+    of 2 thumbnail pixels moves them by half a pixel, so a shifted copy still ranks near the top)."""
+    return F.avg_pool2d(thumbs, THUMB // 8).flatten(1)
+
+
+@dataclass
+class Space:
+    """One search space: the training descriptors (originals then mirrors: row i + N is image
+    i mirrored) and the typical nearest-neighbour distance between training images. Queries
+    are (Q, S, D): S variants of each query (shifted crops), the nearest over all of them counts.
+
+    With `shortlist` descriptors (the pixel space), each query is first compared with every
+    training image on those cheap descriptors and only the CANDIDATES closest get the full
+    shift search: 25 shifts x 2352 values against 32 candidates instead of against the whole
+    collection and its mirrors (for 20,000 images, ~40 GFLOP instead of ~1 TFLOP per 100 queries)."""
+
+    name: str
+    ref: Tensor  # (2N, D)
+    scale: float
+    shortlist: Tensor | None = None  # (2N, d) or None: exhaustive search
+
+    @property
+    def count(self) -> int:
+        return self.ref.shape[0] // 2
+
+    def nearest(self, queries: Tensor, short: Tensor | None = None,
+                exclude: Tensor | None = None) -> tuple[Tensor, Tensor]:
+        """(Q, S, D) queries (+ (Q, d) shortlist descriptors when the space has them) -> (Q,)
+        distance and (Q,) row of the nearest reference descriptor. `exclude` (Q,): a training
+        index per query whose rows (the image and its mirror) are skipped."""
+        dist, idx = [], []
+        step = max(1, CHUNK // queries.shape[1])
+        for at in range(0, len(queries), step):
+            q = queries[at:at + step]
+            ex = exclude[at:at + step] if exclude is not None else None
+            if self.shortlist is None:
+                d = torch.cdist(q.flatten(0, 1), self.ref).view(len(q), q.shape[1], -1).min(dim=1).values  # (q, 2N)
+                rows = None
+            else:
+                c = self._masked(torch.cdist(short[at:at + step], self.shortlist), ex)  # (q, 2N)
+                top = c.topk(min(CANDIDATES, c.shape[1]), dim=1, largest=False)
+                rows = top.indices  # (q, K)
+                d = torch.cdist(q, self.ref[rows]).min(dim=1).values  # (q, S, K) -> (q, K)
+                d = d.masked_fill(torch.isinf(top.values), float("inf"))
+            d = self._masked(d, ex) if rows is None else d
+            best = d.min(dim=1)
+            dist.append(best.values)
+            idx.append(best.indices if rows is None else rows.gather(1, best.indices[:, None])[:, 0])
+        return torch.cat(dist), torch.cat(idx)
+
+    def _masked(self, d: Tensor, exclude: Tensor | None) -> Tensor:
+        if exclude is not None:
+            r = torch.arange(len(exclude))
+            d[r, exclude] = float("inf")
+            d[r, exclude + self.count] = float("inf")
+        return d
+
+    @classmethod
+    def build(cls, name: str, ref: Tensor, queries: Tensor, shortlist: Tensor | None = None,
+              short_queries: Tensor | None = None) -> "Space":
+        """`queries` (N, S, D) (and `short_queries` (N, d)): the training images' own query
+        descriptors. The scale is measured on up to MAX_SCALE_QUERIES of them spread over the set:
+        the distance to the nearest reference row other than the image itself and its own
+        mirror; the median of those."""
+        n = ref.shape[0] // 2
+        pick = torch.from_numpy(np.unique(np.linspace(0, n - 1, min(n, MAX_SCALE_QUERIES)).round().astype(np.int64)))
+        space = cls(name, ref, 0.0, shortlist)
+        dist, _ = space.nearest(queries[pick], short_queries[pick] if short_queries is not None else None, exclude=pick)
+        space.scale = float(dist.median())
+        return space
+
+
+@dataclass
+class Reference:
+    """The training collection prepared for originality checks (build once, check many)."""
+
+    pixel: Space
+    feature: Space
+    features: str  # feature-space name
+    manifest: list[dict[str, Any]] = field(default_factory=list)
+
+    @classmethod
+    def build(cls, images: Any, fx: FeatureExtractor, manifest: list[dict[str, Any]] | None = None) -> "Reference":
+        if len(images) < 2:
+            raise BelamyError(f"originality needs a collection of at least 2 images, got {len(images)}")
+        thumbs = thumbnails(images)
+        pix = torch.cat([centre_crops(thumbs), centre_crops(thumbs.flip(3))])  # (2N, D)
+        short = torch.cat([coarse(thumbs), coarse(thumbs.flip(3))])  # (2N, 192)
+        feats = fx(images).float()
+        feat = torch.cat([feats, fx(_flipped(images)).float()])
+        pixel = Space.build("pixel", pix, shifted_crops(thumbs), short, coarse(thumbs))
+        return cls(pixel, Space.build("feature", feat, feats[:, None]), fx.name, list(manifest or []))
+
+    def check(self, renders: Any, fx: FeatureExtractor) -> list["Originality"]:
+        """One `Originality` per render (uint8 (N, H, W, 3)), in order."""
+        if fx.name != self.features:
+            raise ValueError(f"reference built with {self.features}, checked with {fx.name}")
+        thumbs = thumbnails(renders)
+        feat = fx(renders).float()[:, None]  # (Q, 1, D)
+        found = [(self.pixel, *self.pixel.nearest(shifted_crops(thumbs), coarse(thumbs))),  # (Q, 25, D)
+                 (self.feature, *self.feature.nearest(feat))]
+        out = []
+        for i in range(len(feat)):
+            matches = [self._match(space, float(d[i]), int(j[i])) for space, d, j in found]
+            best = min(matches, key=lambda m: m.score)
+            out.append(Originality(best.score, best.score < NEAR_COPY, best, matches[0], matches[1]))
+        return out
+
+    def _match(self, space: Space, distance: float, row: int) -> "Match":
+        index, flipped = row % space.count, row >= space.count
+        meta = self.manifest[index] if index < len(self.manifest) else {}
+        return Match(space.name, distance, distance / max(space.scale, 1e-12), index, flipped,
+                     meta.get("id"), meta.get("title"), meta.get("author"))
+
+
+@dataclass
+class Match:
+    space: str  # pixel | feature
+    distance: float
+    score: float  # distance / the collection's typical nearest-neighbour distance in this space
+    index: int  # row in the collection
+    flipped: bool  # the match is the training image's mirror image
+    id: str | None = None
+    title: str | None = None
+    author: str | None = None
+
+
+@dataclass
+class Originality:
+    score: float  # min of the two spaces' scores; ~1 typical, < NEAR_COPY a near copy
+    near_copy: bool
+    nearest: Match  # the match that gave the score
+    pixel: Match
+    feature: Match
+
+    def to_record(self) -> dict[str, Any]:
+        """What a render's record stores (rounded: records are for people and diffs)."""
+        def m(x: Match) -> dict[str, Any]:
+            d = asdict(x)
+            d["distance"], d["score"] = round(x.distance, 4), round(x.score, 4)
+            return d
+
+        return {"score": round(self.score, 4), "near_copy": self.near_copy, "threshold": NEAR_COPY,
+                "nearest": m(self.nearest), "pixel": m(self.pixel), "feature": m(self.feature)}
+
+
+def summarize(results: list[Originality]) -> dict[str, Any]:
+    scores = np.array([r.score for r in results], dtype=np.float64)
+    return {"count": len(results), "near_copies": int(sum(r.near_copy for r in results)),
+            "threshold": NEAR_COPY, "score_min": float(scores.min()) if len(scores) else None,
+            "score_median": float(np.median(scores)) if len(scores) else None}
