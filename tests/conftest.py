@@ -66,17 +66,42 @@ def tiny_config(name: str = "stylegan2", augment: str = "diffaug"):
     return cfg
 
 
+def pattern_collection(root, count: int = 12, side: int = 40, name: str = "coll"):
+    """A 32 px Collection of `count` distinct pattern images at root/NAME (sources in root/src-NAME)."""
+    import belamy
+
+    out = root / name
+    if not (out / "collection.json").is_file():
+        src = root / f"src-{name}"
+        src.mkdir(parents=True, exist_ok=True)
+        for i in range(count):
+            (src / f"{i}.png").write_bytes(encode(pattern(i, side, side), "PNG"))
+        belamy.collect([str(src)], out, size=32, workers=1, near_threshold=-1)
+    return out
+
+
 def tiny_run(root, name: str = "stylegan2"):
     """A Run trained for 2 steps on 12 pattern images at 32 px (a few seconds): for generate tests."""
-    import belamy
     from belamy.training.train import train
 
-    src = root / "src"
-    if not src.is_dir():
-        src.mkdir()
-        for i in range(12):
-            (src / f"{i}.png").write_bytes(encode(pattern(i, 40, 40), "PNG"))
-        belamy.collect([str(src)], root / "coll", size=32, workers=1, near_threshold=-1)
     cfg = tiny_config(name, "none" if name == "dcgan" else "diffaug")
     cfg.steps = 2
-    return train(root / "coll", root / f"run-{name}", cfg, progress=False)
+    return train(pattern_collection(root), root / f"run-{name}", cfg, progress=False)
+
+
+def run_cli(monkeypatch, capsys, *args: str) -> tuple[int, str, str]:
+    """Run `belamy ARGS` in this process (as the console script does) -> (exit code, stdout, stderr).
+    In-process saves the interpreter and torch start-up of a subprocess per command."""
+    import sys
+
+    from belamy.cli.main import main
+
+    monkeypatch.setattr(sys, "argv", ["belamy", *args])
+    monkeypatch.setenv("BELAMY_PROGRESS", "0")
+    code = 0
+    try:
+        main()
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    out = capsys.readouterr()
+    return code, out.out, out.err

@@ -7,26 +7,15 @@ a fresh Python and torch import per command, which costs seconds on the 2-core m
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import pytest
 
-from conftest import tiny_run
+from conftest import run_cli, tiny_run
 
 
 def belamy(monkeypatch, capsys, *args: str) -> tuple[int, str, str]:
-    from belamy.cli.main import main
-
-    monkeypatch.setattr(sys, "argv", ["belamy", *args])
-    monkeypatch.setenv("BELAMY_PROGRESS", "0")
-    code = 0
-    try:
-        main()
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
+    return run_cli(monkeypatch, capsys, *args)
 
 
 @pytest.fixture(scope="module")

@@ -12,8 +12,7 @@ from pathlib import Path
 
 import pytest
 
-import belamy
-from conftest import encode, pattern, tiny_config
+from conftest import pattern_collection, tiny_config
 
 ENV = {**os.environ, "BELAMY_PROGRESS": "0"}
 
@@ -26,11 +25,7 @@ def cli(*args: str, **kw) -> subprocess.CompletedProcess:
 @pytest.fixture(scope="module")
 def setup(tmp_path_factory):
     root = tmp_path_factory.mktemp("cli_train")
-    src = root / "src"
-    src.mkdir()
-    for i in range(12):
-        (src / f"{i}.png").write_bytes(encode(pattern(i, 40, 40), "PNG"))
-    belamy.collect([str(src)], root / "coll", size=32, workers=1, near_threshold=-1)
+    pattern_collection(root)
     cfg = tiny_config()
     cfg.steps = 100_000
     cfg.checkpoint_kimg = 1000.0

@@ -4,47 +4,31 @@ from __future__ import annotations
 
 import json
 import shutil
-import sys
 from pathlib import Path
 
 import pytest
 import torch
 
-import belamy
 from belamy.errors import BelamyError
 from belamy.metrics.evaluate import evaluate, evaluate_curve
 from belamy.run import Run
-from conftest import encode, pattern, tiny_config
+from conftest import pattern_collection, run_cli, tiny_config
+
 
 def cli(capsys, monkeypatch, *args: str) -> tuple[int, str, str]:
-    """Run `belamy ARGS` in this process (as the console script does) -> (exit code, out, err)."""
-    from belamy.cli.main import main
-
-    monkeypatch.setattr(sys, "argv", ["belamy", *args])
-    monkeypatch.setenv("BELAMY_PROGRESS", "0")
-    code = 0
-    try:
-        main()
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out = capsys.readouterr()
-    return code, out.out, out.err
+    return run_cli(monkeypatch, capsys, *args)
 
 
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("eval")
-    src = root / "src"
-    src.mkdir()
-    for i in range(16):
-        (src / f"{i}.png").write_bytes(encode(pattern(i, 40, 40), "PNG"))
-    belamy.collect([str(src)], root / "coll", size=32, workers=1, near_threshold=-1)
+    coll = pattern_collection(root, count=16)
     from belamy.training.train import train
 
     cfg = tiny_config()
     cfg.steps = 4
     cfg.originality_n = 12
-    return train(root / "coll", root / "run", cfg, progress=False).path
+    return train(coll, root / "run", cfg, progress=False).path
 
 
 def test_end_of_training_originality(run_dir: Path) -> None:

@@ -8,22 +8,15 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 import torch
 from safetensors.torch import load_file
 
-import belamy
 from belamy.training import checkpoint as ckpt
-from conftest import encode, pattern, tiny_config
+from conftest import pattern_collection, tiny_config
 
 
 def test_two_processes_match_one(tmp_path: Path):
-    src = tmp_path / "src"
-    src.mkdir()
-    for i in range(16):
-        (src / f"{i}.png").write_bytes(encode(pattern(i, 40, 40), "PNG"))
-    coll = tmp_path / "coll"
-    belamy.collect([str(src)], coll, size=32, workers=1, near_threshold=-1)
+    coll = pattern_collection(tmp_path, count=16)
     cfg = tiny_config(augment="none")
     # per-sample noise, minibatch-stddev groups and R1 are the only couplings that depend on how the
     # batch is split; turn them off so one process and two must agree to float precision

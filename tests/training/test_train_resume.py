@@ -10,21 +10,15 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-import belamy
 from belamy.errors import BelamyError
 from belamy.training import checkpoint as ckpt
 from belamy.training.train import train
-from conftest import encode, pattern, tiny_config
+from conftest import pattern_collection, tiny_config
 
 
 @pytest.fixture(scope="module")
 def tiny_collection(tmp_path_factory) -> Path:
-    src = tmp_path_factory.mktemp("src")
-    for i in range(24):
-        (src / f"{i}.png").write_bytes(encode(pattern(i, 48, 48), "PNG"))
-    out = tmp_path_factory.mktemp("coll")
-    belamy.collect([str(src)], out, size=32, workers=1, near_threshold=-1)
-    return out
+    return pattern_collection(tmp_path_factory.mktemp("coll"), count=24, side=48)
 
 
 def weights(run_dir: Path) -> dict[str, torch.Tensor]:

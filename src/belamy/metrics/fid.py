@@ -18,7 +18,6 @@ measure.
 from __future__ import annotations
 
 import numpy as np
-import torch
 from torch import Tensor
 
 from belamy.errors import BelamyError

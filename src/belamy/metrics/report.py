@@ -101,7 +101,7 @@ def write_report(result: dict[str, Any], out: Path, sheet: Path | None) -> Path:
                 f"<td>{e(str(near.get('id') or near['index']))}{' (mirrored)' if near['flipped'] else ''}</td>"
                 f"<td>{r['pixel']['distance']:.1f}</td><td>{r['feature']['distance']:.3f}</td></tr>")
         pairs = ("<h2>Closest renders</h2><p>Each render beside its nearest training image, worst first "
-                 f"(<code>belamy sample RUN --seeds N</code> re-renders one).</p>"
+                 "(<code>belamy sample RUN --seeds N</code> re-renders one).</p>"
                  + (f'<img src="{e(sheet.name)}" alt="closest pairs">' if sheet else "")
                  + "<table><tr><th>seed</th><th>score</th><th>nearest: title</th><th>author</th><th>id</th>"
                    "<th>pixel RMS</th><th>feature dist.</th></tr>" + "".join(items) + "</table>")

@@ -23,7 +23,7 @@ from belamy.errors import BelamyError
 from belamy.seeds import mix
 from belamy.training import checkpoint as ckpt
 from belamy.training.dataset import Cursor, Dataset
-from belamy.training.distributed import Env, all_reduce_sum, barrier, broadcast_flag, broadcast_module
+from belamy.training.distributed import Env, all_reduce_sum, barrier, broadcast_flag
 from belamy.training.ema import ema_beta, update_ema
 from belamy.training.phases import Phase, d_main, d_r1, g_main
 from belamy.training.state import TrainState
