@@ -11,8 +11,10 @@ public-domain drawings of people in Debian's openclipart-png, fetched with `apt-
 the cache folder and collected at 64 px on white; nothing is committed). Each (collection, model)
 trains once in a subprocess; at each budget in `--budgets` the run is resumed up to that total
 training time, so the 5-minute figure and the 30-minute figure come from one run. At each budget:
-SWD (x1e3, Laplacian-pyramid patches) of N renders against half A of the collection, where N is
-the size of half B; the floor is SWD(A, B). Renders use truncation 1 (no cherry-picking) and the
+SWD (x1e3, Laplacian-pyramid patches) and KID (in belamy-rand-v1, a feature space that needs no
+downloaded weights) of N renders against half A of the collection, where N is the size of half B;
+the floor is A against B. Originality: how many of the N renders are near copies of a training
+image (`belamy.metrics.originality`, score < 0.5). Renders use truncation 1 (no cherry-picking) and the
 EMA generator. Also reported: images shown, img/s, and the run's peak resident memory.
 
 Outside peers (lightweight-gan, stylegan2-pytorch from PyPI) need CUDA; the table says whether they
@@ -101,28 +103,53 @@ def idle_speeds(path: Path = ROOT / "benchmarks" / "results" / "train_speed.json
     return {m: next(r["img_s"] for r in rows if key in r["config"]) for m, key in pick.items()}
 
 
-def measure(run_dir: Path, real_a: np.ndarray, n: int) -> tuple[dict, np.ndarray]:
-    """SWD of n renders (seeds 0..n-1, truncation 1) against real_a; returns the row and the renders."""
+class Judge:
+    """The measures of one collection: SWD and KID against half A (the floor is A against B),
+    originality against the whole collection."""
+
+    def __init__(self, images: np.ndarray, a: np.ndarray, b: np.ndarray) -> None:
+        from belamy.metrics.features import random_features
+        from belamy.metrics.originality import Reference
+
+        self.fx = random_features()
+        self.real_a, self.n = images[a], len(b)
+        self.feats_a = self.fx(self.real_a)
+        self.reference = Reference.build(images, self.fx)
+        self.floor = self.score(images[b], originality=False)
+
+    def score(self, fake: np.ndarray, originality: bool = True) -> dict:
+        from belamy.metrics.kid import kid
+        from belamy.metrics.originality import summarize
+        from belamy.metrics.swd import swd
+
+        out = {"swd": swd(self.real_a, fake, seed=0), "kid": kid(self.feats_a, self.fx(fake), seed=0).to_dict()}
+        if originality:
+            out["originality"] = summarize(self.reference.check(fake, self.fx))
+        return out
+
+
+def measure(run_dir: Path, judge: Judge) -> tuple[dict, np.ndarray]:
+    """Scores of n renders (seeds 0..n-1, truncation 1, EMA generator); returns the row and the renders."""
     from belamy.generate.sample import render_batch
-    from belamy.metrics.swd import swd
     from belamy.run import Run
 
     run = Run.open(run_dir)
-    G = run.generator("cpu")
-    fake = render_batch(G, list(range(n)), truncation=1.0)
-    res = swd(real_a, fake, seed=0)
+    fake = render_batch(run.generator("cpu"), list(range(judge.n)), truncation=1.0)
     stats = [r for r in run.stats() if "img_s" in r]
-    return {"swd": res, "kimg": stats[-1]["kimg"] if stats else None,
+    return {**judge.score(fake), "kimg": stats[-1]["kimg"] if stats else None,
             "seconds": stats[-1]["seconds"] if stats else None,
             "img_s": round(float(np.median([r["img_s"] for r in stats[1:]] or [0])), 1),
             "peak_rss_mb": max((r.get("mem_mb", {}).get("rss_peak", 0) for r in stats), default=None)}, fake
 
 
-def save_sheet(path: Path, real: np.ndarray, rows: list[tuple[str, np.ndarray]]) -> None:
+def save_sheet(path: Path, real: np.ndarray | None, rows: list[tuple[str, np.ndarray]]) -> None:
+    """Renders of each model and budget, under a row of real images when `real` is given (only for
+    the built-in demo: third-party images are never put into the repository's docs)."""
     from belamy.grid import labelled_rows
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    labelled_rows([("collection", real[:10])] + [(label, imgs[:10]) for label, imgs in rows]).save(path)
+    head = [("collection", real[:10])] if real is not None else []
+    labelled_rows(head + [(label, imgs[:10]) for label, imgs in rows]).save(path)
 
 
 def main() -> None:
@@ -146,7 +173,6 @@ def main() -> None:
     args = ap.parse_args()
 
     from belamy.data.collection import Collection
-    from belamy.metrics.swd import swd
 
     models = dict(MODELS)
     for spec in args.variant:
@@ -160,8 +186,8 @@ def main() -> None:
         coll_dir = prepare(cname, args.cache)
         images = Collection.open(coll_dir).load()
         a, b = halves(len(images))
-        real_a = images[a]
-        floors[cname] = {"swd": swd(real_a, images[b], seed=0), "n": int(len(b)), "count": int(len(images))}
+        judge = Judge(images, a, b)
+        floors[cname] = {**judge.floor, "n": int(len(b)), "count": int(len(images))}
         print(f"{cname}: {len(images)} images, floor SWD {floors[cname]['swd']['mean']:.1f}", file=sys.stderr)
         sheet_rows: list[tuple[str, np.ndarray]] = []
         for mname in args.models.split(","):
@@ -179,7 +205,7 @@ def main() -> None:
                            "--preview-kimg", "0", "--set", "checkpoint_minutes=0", "--checkpoint-kimg", "0")
                 else:
                     belamy("train", "--resume", str(run_dir), *common)
-                measured, renders = measure(run_dir, real_a, len(b))
+                measured, renders = measure(run_dir, judge)
                 np.save(run_dir / f"renders-{minutes:g}.npy", renders)  # for rescoring with other metrics
                 row = {"collection": cname, "model": mname, "minutes": minutes, **measured}
                 unit = "kimg" if args.unit == "kimg" else "min"
@@ -187,24 +213,26 @@ def main() -> None:
                 row["swd_vs_floor"] = round(row["swd"]["mean"] / floors[cname]["swd"]["mean"], 2)
                 rows.append(row)
                 print(f"  {cname} {mname} {minutes:g} min: SWD {row['swd']['mean']:.1f} "
+                      f"KID {row['kid']['mean'] * 1e3:.1f}e-3, near copies {row['originality']['near_copies']}/{judge.n} "
                       f"({row['kimg']} kimg, {row['img_s']} img/s)", file=sys.stderr)
-        save_sheet(args.sheets / f"{cname}.png", images[b], sheet_rows)
+        save_sheet(args.sheets / f"{cname}.png", images[b] if cname == "demo" else None, sheet_rows)
 
     print(f"\nquality at equal wall time ({os.cpu_count()} CPU cores, {args.threads} threads; SWD x1e3, "
           f"lower is better; floor = two halves of the collection)\n")
     head = f"{'collection':10s} {'model':10s} {'min':>4s} {'kimg':>6s} {'img/s':>6s} {'peak MB':>8s} " \
-           f"{'SWD':>7s} {'x floor':>8s} {'x dcgan':>8s}   SWD per level (64/32/16 px)"
+           f"{'SWD':>7s} {'x floor':>8s} {'x dcgan':>8s} {'KIDx1e3':>8s} {'copies':>7s}   SWD per level (64/32/16 px)"
     print(head)
     for cname, fl in floors.items():
         print(f"{cname:10s} {'floor':10s} {'':>4s} {'':>6s} {'':>6s} {'':>8s} {fl['swd']['mean']:7.1f} "
-              f"{1.0:8.2f} {'':>8s}")
+              f"{1.0:8.2f} {'':>8s} {fl['kid']['mean'] * 1e3:8.2f}")
         for row in [r for r in rows if r["collection"] == cname]:
             base = next((r for r in rows if r["collection"] == cname and r["model"] == "dcgan"
                          and r["minutes"] == row["minutes"]), None)
             vs = f"{row['swd']['mean'] / base['swd']['mean']:8.2f}" if base else f"{'-':>8s}"
             levels = "/".join(f"{v:.0f}" for k, v in row["swd"].items() if k != "mean")
             print(f"{cname:10s} {row['model']:10s} {row['minutes']:4g} {row['kimg']:6.1f} {row['img_s']:6.1f} "
-                  f"{row['peak_rss_mb']:8.0f} {row['swd']['mean']:7.1f} {row['swd_vs_floor']:8.2f} {vs}   {levels}")
+                  f"{row['peak_rss_mb']:8.0f} {row['swd']['mean']:7.1f} {row['swd_vs_floor']:8.2f} {vs} "
+                  f"{row['kid']['mean'] * 1e3:8.2f} {row['originality']['near_copies']:7d}   {levels}")
     peers = peers_status()
     for name, why in peers.items():
         print(f"{name}: {why}")
