@@ -44,7 +44,7 @@ MODELS = {"default": ["--preset", "cpu-quick-64"], "dcgan": ["--preset", "dcgan-
 PEERS = {"lightweight-gan": "lightweight_gan", "stylegan2-pytorch": "stylegan2_pytorch"}
 
 
-def belamy(*args: str, threads: int | None = None) -> None:
+def belamy(*args: str) -> None:
     env = {**os.environ, "BELAMY_PROGRESS": "0"}
     r = subprocess.run([sys.executable, "-m", "belamy", *args], capture_output=True, text=True, env=env)
     if r.returncode != 0:
@@ -180,6 +180,9 @@ def main() -> None:
         models[name] = MODELS["default"] + [x for kv in sets.split(";") if kv for x in ("--set", kv)]
     budgets = sorted(float(b) for b in args.budgets.split(","))
     speeds = idle_speeds() if args.unit == "idle-minutes" else {}
+    if speeds and set(args.models.split(",")) - set(speeds):
+        raise SystemExit("--unit idle-minutes needs each model's idle img/s from train_speed.py, which only "
+                         "the default and dcgan have: time variants with --unit minutes or kimg")
     work = args.work or args.cache / time.strftime("quality-%Y%m%d-%H%M%S")
     rows, floors = [], {}
     for cname in args.collections.split(","):
@@ -195,8 +198,7 @@ def main() -> None:
             long = not args.long or f"{cname}:{mname}" in args.long.split(",")
             for i, minutes in enumerate(budgets if long else budgets[:1]):
                 if args.unit == "idle-minutes":
-                    speed = speeds["dcgan" if mname == "dcgan" else "default"]
-                    limit = ["--kimg", f"{minutes * 60 * speed / 1000:.3f}"]
+                    limit = ["--kimg", f"{minutes * 60 * speeds[mname] / 1000:.3f}"]
                 else:
                     limit = [f"--{args.unit}", f"{minutes:g}"]
                 common = [*limit, "--threads", str(args.threads), "--device", "cpu"]
@@ -217,9 +219,10 @@ def main() -> None:
                       f"({row['kimg']} kimg, {row['img_s']} img/s)", file=sys.stderr)
         save_sheet(args.sheets / f"{cname}.png", images[b] if cname == "demo" else None, sheet_rows)
 
-    print(f"\nquality at equal wall time ({os.cpu_count()} CPU cores, {args.threads} threads; SWD x1e3, "
+    equal = {"minutes": "wall time", "idle-minutes": "idle-machine time", "kimg": "images shown"}[args.unit]
+    print(f"\nquality at equal {equal} ({os.cpu_count()} CPU cores, {args.threads} threads; SWD x1e3, "
           f"lower is better; floor = two halves of the collection)\n")
-    head = f"{'collection':10s} {'model':10s} {'min':>4s} {'kimg':>6s} {'img/s':>6s} {'peak MB':>8s} " \
+    head = f"{'collection':10s} {'model':10s} {'min' if args.unit != 'kimg' else 'at':>4s} {'kimg':>6s} {'img/s':>6s} {'peak MB':>8s} " \
            f"{'SWD':>7s} {'x floor':>8s} {'x dcgan':>8s} {'KIDx1e3':>8s} {'copies':>7s}   SWD per level (64/32/16 px)"
     print(head)
     for cname, fl in floors.items():
