@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from conftest import run_cli, tiny_run
@@ -30,7 +31,7 @@ def test_explore_commands(run, tmp_path, monkeypatch, capsys):
     assert code == 0, err
     assert (tmp_path / "s" / "family0004.png").is_file() and (tmp_path / "s" / "family0004-02.record.json").is_file()
     code, _, err = belamy(monkeypatch, capsys, "mix", r, "--base", "1", "--coarse", "2", "--layers", "5-7=3",
-                          "-o", str(tmp_path / "mix.png"), "--bookmark", "mixed")
+                          "-o", str(tmp_path / "mix.png"), "--bookmark", "mixed", "--device", "cpu")
     assert code == 0, err
     rec = json.loads((tmp_path / "mix.record.json").read_text())
     assert rec["latent"]["mix"] == [{"layers": [0, 3], "latent": {"seed": 2}}, {"layers": [5, 8], "latent": {"seed": 3}}]
@@ -47,12 +48,17 @@ def test_explore_commands(run, tmp_path, monkeypatch, capsys):
     assert read_video(tmp_path / "walk.gif")[:2] == (8, (32, 32))
     code, _, err = belamy(monkeypatch, capsys, "sample", "--record", str(tmp_path / "mix.record.json"),
                           "-o", str(tmp_path / "again.png"))
-    assert code == 0 and (tmp_path / "again.png").read_bytes()[:4] == b"\x89PNG"
+    assert code == 0, err
+    from PIL import Image
+
+    again, mixed = (np.asarray(Image.open(tmp_path / name).convert("RGB")) for name in ("again.png", "mix.png"))
+    assert again.shape == (32, 32, 3) and np.array_equal(again, mixed)  # the record re-renders the mix exactly
 
 
 def test_explore_errors_are_one_line(run, tmp_path, monkeypatch, capsys):
     r = str(run.path)
     (tmp_path / "junk.png").write_bytes(b"\x89PNG\r\n\x1a\n broken")
+    (tmp_path / "bad.record.json").write_text("{not json")
     cases = [
         ("project", r, str(tmp_path / "missing.png")),  # missing image
         ("project", r, str(tmp_path / "junk.png"), "--steps", "2"),  # unreadable image
@@ -64,6 +70,7 @@ def test_explore_errors_are_one_line(run, tmp_path, monkeypatch, capsys):
         ("mix", r, "--base", "1", "--fine", "2"),  # a 32 px model has no fine layers
         ("series", str(tmp_path), "-n", "3"),  # not a run
         ("bookmark", "save", r, "../x", "3"),  # bad name
+        ("bookmark", "save", r, "y", "--record", str(tmp_path / "bad.record.json")),  # not a record
     ]
     no_generator = tmp_path / "untrained"
     no_generator.mkdir()

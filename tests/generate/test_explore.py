@@ -121,6 +121,7 @@ def test_video_errors(run, tmp_path, monkeypatch):
     with pytest.raises(MissingExtra, match=r"belamy\[video\]"):
         walk(run, [{"seed": 1}, {"seed": 2}], tmp_path / "x.mp4", WalkConfig(seconds=1), device="cpu")
     walk(run, [{"seed": 1}, {"seed": 2}], tmp_path / "x.gif", WalkConfig(seconds=0.2, fps=10), device="cpu")  # Pillow
+    assert read_video(tmp_path / "x.gif")[:2] == (2, (32, 32))
 
 
 def test_projection_lowers_loss_and_recovers_a_generated_image(G):

@@ -13,6 +13,9 @@ import typer
 from rich.console import Console
 
 console = Console()
+# options every rendering command shares (typer reads them, never mutates them)
+DEVICE = typer.Option("auto", "--device")
+THREADS = typer.Option(0, "--threads", help="CPU threads (0: torch's default; 1 on a busy machine).")
 bookmark_app = typer.Typer(help="Named latents kept in the run: save, load (render), list.", no_args_is_help=True)
 
 
@@ -56,8 +59,8 @@ def series_cmd(
     title: Optional[str] = typer.Option(None, "--title", help="Contact-sheet title (default 'Family SEED')."),
     noise: str = typer.Option("const", "--noise", help="const or none."),
     out: Optional[Path] = typer.Option(None, "-o", "--out", help="Output folder (default RUN/series/familySEED)."),
-    device: str = typer.Option("auto", "--device"),
-    threads: int = typer.Option(0, "--threads", help="CPU threads (0: torch's default; 1 on a busy machine)."),
+    device: str = DEVICE,
+    threads: int = THREADS,
 ) -> None:
     """A family of related portraits (shared latent + individual variation) and a titled contact sheet."""
     _threads(threads)
@@ -87,8 +90,8 @@ def video_cmd(
     out: Path = typer.Option(Path("walk.mp4"), "-o", "--out", help="Video file: .mp4, .webm or .gif."),
     record: Optional[Path] = typer.Option(None, "--record", help="Re-render a video from its .record.json."),
     strip: Optional[Path] = typer.Option(None, "--strip", help="Also save 8 evenly spaced frames side by side as a PNG."),
-    device: str = typer.Option("auto", "--device"),
-    threads: int = typer.Option(0, "--threads", help="CPU threads (0: torch's default; 1 on a busy machine)."),
+    device: str = DEVICE,
+    threads: int = THREADS,
 ) -> None:
     """A smooth walk through keyframe latents, as mp4 (H.264), webm (VP9) or gif."""
     _threads(threads)
@@ -120,8 +123,8 @@ def project_cmd(
     noise: bool = typer.Option(True, "--noise/--no-noise", help="Also optimise the noise inputs."),
     fit: str = typer.Option("crop", "--fit", help="crop, pad or stretch a non-square image."),
     video: bool = typer.Option(True, "--video/--no-video", help="Write projection.mp4 of the optimisation."),
-    device: str = typer.Option("auto", "--device"),
-    threads: int = typer.Option(0, "--threads", help="CPU threads (0: torch's default; 1 on a busy machine)."),
+    device: str = DEVICE,
+    threads: int = THREADS,
 ) -> None:
     """Find the latent that best reproduces an image; saves it, a video of the search, and the quality."""
     _threads(threads)
@@ -152,8 +155,8 @@ def morph_cmd(
     latent: Optional[Path] = typer.Option(None, "--latent", help="Reuse a projection (folder or latent file) of --from."),
     out: Path = typer.Option(Path("morph.mp4"), "-o", "--out", help="Video file: .mp4, .webm or .gif."),
     strip: Optional[Path] = typer.Option(None, "--strip", help="Also save 8 evenly spaced frames side by side as a PNG."),
-    device: str = typer.Option("auto", "--device"),
-    threads: int = typer.Option(0, "--threads", help="CPU threads (0: torch's default; 1 on a busy machine)."),
+    device: str = DEVICE,
+    threads: int = THREADS,
 ) -> None:
     """The video of a painting transforming into a generated portrait (projection, then interpolation)."""
     _threads(threads)
@@ -178,8 +181,8 @@ def mix_cmd(
     truncation: float = typer.Option(1.0, "--truncation", "--trunc"),
     out: Path = typer.Option(Path("mix.png"), "-o", "--out", help="PNG to write (record beside it)."),
     bookmark: Optional[str] = typer.Option(None, "--bookmark", help="Also keep the mix as a bookmark with this name."),
-    device: str = typer.Option("auto", "--device"),
-    threads: int = typer.Option(0, "--threads", help="CPU threads (0: torch's default; 1 on a busy machine)."),
+    device: str = DEVICE,
+    threads: int = THREADS,
 ) -> None:
     """Style mixing: coarse, middle and fine layers from different latents (StyleGAN2 runs)."""
     _threads(threads)
@@ -218,17 +221,16 @@ def bookmark_save_cmd(
     force: bool = typer.Option(False, "--force", help="Replace an existing bookmark."),
 ) -> None:
     """Keep a latent under a name; any command then accepts bookmark:NAME."""
-    import json
-
     from belamy.errors import BelamyError
     from belamy.generate.bookmarks import save_bookmark
     from belamy.generate.latents import parse_spec, resolve
+    from belamy.generate.sample import read_record
 
     r = _run(run, "belamy bookmark save RUN NAME LATENT")
     if (latent is None) == (record is None):
         raise BelamyError("give the latent to keep (42, bookmark:NAME, a latent file) or --record RENDER.record.json")
     if record is not None:
-        rec = json.loads(record.read_text())
+        rec = read_record(record)
         spec = rec.get("latent") or ({"seed": rec["seed"]} if "seed" in rec else None)
         if spec is None:
             raise BelamyError(f"{record} names no single latent (videos have several): bookmark a still render")
@@ -244,8 +246,8 @@ def bookmark_load_cmd(
     name: str = typer.Argument(..., help="Bookmark name."),
     truncation: float = typer.Option(1.0, "--truncation", "--trunc"),
     out: Optional[Path] = typer.Option(None, "-o", "--out", help="PNG to write (default NAME.png)."),
-    device: str = typer.Option("auto", "--device"),
-    threads: int = typer.Option(0, "--threads", help="CPU threads (0: torch's default; 1 on a busy machine)."),
+    device: str = DEVICE,
+    threads: int = THREADS,
 ) -> None:
     """Render a bookmark to a PNG (with its record)."""
     _threads(threads)

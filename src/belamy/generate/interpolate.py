@@ -20,7 +20,7 @@ import numpy as np
 import torch
 
 from belamy.errors import BelamyError
-from belamy.generate.latents import EASINGS, INTERPOLATIONS, Latent, noise_buffers, slerp, truncate
+from belamy.generate.latents import EASINGS, INTERPOLATIONS, Latent, check_shape, noise_buffers, slerp, truncate
 
 if TYPE_CHECKING:
     from belamy.run import Run
@@ -111,8 +111,6 @@ def render_steps(G: torch.nn.Module, keys: list[Latent], steps: list[tuple[int, 
 
 
 def check_keyframes(keys: list[Latent], cfg: WalkConfig, G: torch.nn.Module) -> None:
-    from belamy.generate.latents import check_shape
-
     if len(keys) < 2 and not (cfg.loop and keys):
         raise BelamyError("a walk needs at least 2 keyframes (e.g. --seeds 3,17,42)")
     for k in keys:

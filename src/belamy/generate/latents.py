@@ -173,7 +173,6 @@ def save_latent(path: Path, latent: Latent, meta: dict[str, Any] | None = None) 
 
 
 def load_latent(path: Path, spec: dict[str, Any] | None = None) -> Latent:
-
     from safetensors import SafetensorError, safe_open
 
     path = Path(path)

@@ -11,14 +11,14 @@ rests on the final portrait for a moment. Timeline, in frames of the requested l
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from belamy.errors import BelamyError
-from belamy.generate.interpolate import WalkConfig
+from belamy.generate.interpolate import WalkConfig, walk_frames
 from belamy.generate.latents import EASINGS, Latent
 from belamy.generate.project import ProjectConfig
 
@@ -67,8 +67,6 @@ class MorphConfig:
 
 def morph_frames(G, source: np.ndarray, start: Latent, target: Latent, cfg: MorphConfig) -> Iterator[np.ndarray]:
     """All frames: `source` is the painting at frame size ((S, S, 3) uint8), `start` its projection."""
-    from belamy.generate.interpolate import walk_frames
-
     fade, walk, hold = cfg.frame_counts()
     frames = walk_frames(G, [start, target], cfg.walk_config(walk))
     first = next(frames)  # the projection, rendered
@@ -114,8 +112,7 @@ def morph(run: "Run", source: Path, target_spec: dict[str, Any], out: Path, cfg:
         start = project(run, source, proj_dir, cfg.project, device=device, progress=progress).latent
     else:
         start = check_shape(load_latent(latent), G)
-    target = Latent(ws=truncate(target.ws, G.w_avg.cpu(), cfg.truncation), spec=target.spec, z=target.z,
-                    noise=target.noise)
+    target = replace(target, ws=truncate(target.ws, G.w_avg.cpu(), cfg.truncation))
     frames = progress_frames(morph_frames(G, painting, start, target, cfg), fade + walk + hold, "morph", progress)
     n = write_with_strip(out, frames, fade + walk + hold, cfg.fps, strip)
     record = render_record(run, "morph", dev, source=str(Path(source).resolve()), source_sha256=sha256_of(source),

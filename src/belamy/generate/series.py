@@ -82,7 +82,7 @@ def titled_sheet(images: np.ndarray, title: str, subtitle: str = "", cell: int |
     from belamy.grid import make_grid
 
     size = images.shape[1]
-    cols = min(len(images), 6 if len(images) > 8 else max(1, len(images)))
+    cols = 6 if len(images) > 8 else max(1, len(images))
     grid = make_grid(list(images), cols=cols, cell=cell or max(size, 128), pad=6, background=(245, 242, 235))
     band = 44 if subtitle else 28
     sheet = Image.new("RGB", (grid.width, grid.height + band), (245, 242, 235))

@@ -19,7 +19,7 @@ import numpy as np
 from PIL import Image
 
 from belamy import atomic
-from belamy.errors import BelamyError
+from belamy.errors import BelamyError, require
 
 # suffix -> (ffmpeg muxer, codec, extra output args); gif is written by Pillow
 FORMATS: dict[str, tuple[str, str, list[str]] | None] = {
@@ -35,8 +35,6 @@ def check_video_path(path: Path) -> str:
     if suffix not in FORMATS:
         raise BelamyError(f"cannot write video '{path}': use a .mp4, .webm or .gif file name")
     if FORMATS[suffix] is not None:
-        from belamy.errors import require
-
         require("imageio_ffmpeg", "video")
     return suffix
 
