@@ -45,7 +45,8 @@ def test_copies_flagged_new_images_not(portraits: np.ndarray) -> None:
     summary = summarize(fresh)
     assert summary["count"] == 8 and summary["near_copies"] == 0 and summary["threshold"] == NEAR_COPY
     record = fresh[0].to_record()
-    assert set(record) >= {"score", "near_copy", "nearest", "pixel", "feature"}
+    assert set(record) == {"score", "near_copy", "threshold", "nearest", "pixel", "feature"}
+    assert record["nearest"] == record["pixel" if fresh[0].nearest is fresh[0].pixel else "feature"]
 
 
 def test_shortlist_finds_what_exhaustive_search_finds(portraits: np.ndarray) -> None:

@@ -34,7 +34,7 @@ def eval_cmd(
     from belamy.run import Run
 
     if not 0.0 <= truncation <= 2.0:
-        raise BelamyError(f"--truncation {truncation} is out of range: use 0 to 1")
+        raise BelamyError(f"--truncation {truncation} is out of range: use 0 to 1 (values above 1 exaggerate)")
     r = Run.open(run)
     if curve:
         if checkpoint is not None:

@@ -30,7 +30,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from belamy.errors import BelamyError
+from belamy.errors import BelamyError, require
 
 RAND_NAME = "belamy-rand-v1"
 INCEPTION_NAME = "inception-v3-compat"
@@ -193,20 +193,14 @@ def inception_features(network: Callable[[Tensor], Any] | None = None, dim: int 
     one line what is missing.
     """
     if network is None:
-        require_fid = _import_fidelity()
+        fidelity = require("torch_fidelity", "fid")
         path = inception_weights_path()
         if not path.is_file():
             raise BelamyError(f"the Inception weights are missing ({path}): download {INCEPTION_URL} there "
                               f"(or set {WEIGHTS_ENV}), or use --features rand")
-        network = require_fid.FeatureExtractorInceptionV3(INCEPTION_NAME, ["2048"], feature_extractor_weights_path=str(path))
+        network = fidelity.FeatureExtractorInceptionV3(INCEPTION_NAME, ["2048"], feature_extractor_weights_path=str(path))
         network.eval().to(device)
     return NetworkFeatures(network, name, dim, device=device)
-
-
-def _import_fidelity():
-    from belamy.errors import require
-
-    return require("torch_fidelity", "fid")
 
 
 FEATURE_SPACES = {"rand": random_features, "inception": inception_features}
