@@ -59,6 +59,8 @@ def test_explore_errors_are_one_line(run, tmp_path, monkeypatch, capsys):
     r = str(run.path)
     (tmp_path / "junk.png").write_bytes(b"\x89PNG\r\n\x1a\n broken")
     (tmp_path / "bad.record.json").write_text("{not json")
+    (tmp_path / "binary.record.json").write_bytes(b"\xff\xfe\x00binary")
+    (tmp_path / "list.record.json").write_text("[1, 2]")
     cases = [
         ("project", r, str(tmp_path / "missing.png")),  # missing image
         ("project", r, str(tmp_path / "junk.png"), "--steps", "2"),  # unreadable image
@@ -71,6 +73,8 @@ def test_explore_errors_are_one_line(run, tmp_path, monkeypatch, capsys):
         ("series", str(tmp_path), "-n", "3"),  # not a run
         ("bookmark", "save", r, "../x", "3"),  # bad name
         ("bookmark", "save", r, "y", "--record", str(tmp_path / "bad.record.json")),  # not a record
+        ("sample", "--record", str(tmp_path / "binary.record.json"), "-o", str(tmp_path / "x.png")),  # binary file
+        ("sample", "--record", str(tmp_path / "list.record.json"), "-o", str(tmp_path / "x.png")),  # JSON, not a record
     ]
     no_generator = tmp_path / "untrained"
     no_generator.mkdir()

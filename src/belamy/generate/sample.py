@@ -180,9 +180,12 @@ def read_record(path: Path) -> dict[str, Any]:
     from belamy.errors import BelamyError
 
     try:
-        return json.loads(Path(path).read_text())
-    except (OSError, json.JSONDecodeError):
-        raise BelamyError(f"{path} is not a readable render record (NAME.record.json)") from None
+        record = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        record = None
+    if not isinstance(record, dict) or "run_path" not in record or "generator_sha256" not in record:
+        raise BelamyError(f"{path} is not a readable render record (NAME.record.json)")
+    return record
 
 
 def recorded_run(record: dict[str, Any]) -> "Run":
