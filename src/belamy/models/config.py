@@ -53,6 +53,7 @@ class ModelConfig:
     d_channel_base: int = 1024  # discriminator width rule: min(base // res, max)
     d_channel_max: int = 128
     use_noise: bool = True  # per-pixel noise inputs in the synthesis network
+    noise_max_res: int = 0  # noise only in layers at this resolution or below (0: every layer)
     mbstd_group: int = 4  # minibatch-stddev group size in D (0 disables)
     mbstd_channels: int = 1  # number of stddev feature maps appended
 
@@ -63,6 +64,10 @@ class ModelConfig:
     def g_channels_at(self, res: int) -> int:
         """Generator feature maps at spatial resolution `res`."""
         return max(1, min(self.g_channel_base // res, self.g_channel_max))
+
+    def noise_at(self, res: int) -> bool:
+        """Whether the synthesis layers at resolution `res` get per-pixel noise inputs."""
+        return self.use_noise and (self.noise_max_res == 0 or res <= self.noise_max_res)
 
     def d_channels_at(self, res: int) -> int:
         """Discriminator feature maps at spatial resolution `res`."""
@@ -102,6 +107,8 @@ class ModelConfig:
             raise bad("mapping_lr_mult", "must be a positive number")
         if not isinstance(self.use_noise, bool):
             raise bad("use_noise", "must be true or false")
+        if not isinstance(self.noise_max_res, int) or self.noise_max_res < 0:
+            raise bad("noise_max_res", "must be 0 (every layer) or a resolution such as 32")
         if self.name == "dcgan" and self.w_dim != self.z_dim:
             raise bad("w_dim", f"must equal z_dim ({self.z_dim}) for dcgan, whose w is z")
 

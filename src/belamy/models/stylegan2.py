@@ -113,7 +113,7 @@ class SynthesisNetwork(nn.Module):
         for res in cfg.block_resolutions:
             cin = cfg.g_channels_at(res // 2) if res > 4 else 0
             blocks.append(SynthesisBlock(cin, cfg.g_channels_at(res), cfg.w_dim, res,
-                                         cfg.img_channels, cfg.use_noise))
+                                         cfg.img_channels, cfg.noise_at(res)))
         self.blocks = nn.ModuleList(blocks)
         self.num_ws = sum(b.num_conv for b in blocks) + 1
 

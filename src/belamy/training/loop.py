@@ -61,8 +61,10 @@ class Trainer:
         self.d_loss, self.g_loss = get_losses(loss_name)
         betas = (cfg.beta1, cfg.beta2)
         d_lr, d_betas = lazy_adam(cfg.lr_d, betas, cfg.r1_interval if cfg.r1_gamma > 0 else 0)
-        self.opt_G = torch.optim.Adam(G.parameters(), lr=cfg.lr_g, betas=betas, eps=1e-8)
-        self.opt_D = torch.optim.Adam(D.parameters(), lr=d_lr, betas=d_betas, eps=1e-8)
+        # foreach: one fused update over all tensors (torch only picks it by default on CUDA; on a
+        # CPU it saves a Python loop over ~100 small parameters per step)
+        self.opt_G = torch.optim.Adam(G.parameters(), lr=cfg.lr_g, betas=betas, eps=1e-8, foreach=True)
+        self.opt_D = torch.optim.Adam(D.parameters(), lr=d_lr, betas=d_betas, eps=1e-8, foreach=True)
         self.base_lrs = {"G": cfg.lr_g, "D": d_lr}
         scaler = (lambda: torch.amp.GradScaler("cuda")) if env.needs_grad_scaler else (lambda: None)
         self.phases = [Phase("D", D, self.opt_D, d_main, 1, scaler())]

@@ -50,9 +50,7 @@ class Phase:
         else:
             loss.backward()
         all_reduce_grads(params, trainer.env)
-        for p in params:  # a NaN/inf gradient must not poison the weights; the watchdog sees the loss
-            if p.grad is not None:
-                torch.nan_to_num_(p.grad, nan=0.0, posinf=1e5, neginf=-1e5)
+        _sanitize_grads(params)
         if self.scaler is not None:
             self.scaler.step(self.opt)
             self.scaler.update()
@@ -62,6 +60,15 @@ class Phase:
             torch.cuda.synchronize(trainer.env.device)
         self.seconds += time.perf_counter() - t0
         return {f"loss_{self.name}": loss.detach(), **{k: v.detach() for k, v in stats.items()}}
+
+
+def _sanitize_grads(params: list[torch.nn.Parameter]) -> None:
+    """A NaN/inf gradient must not poison the weights (the watchdog sees the loss). One fused norm
+    finds out whether any is non-finite, so the common case costs one call, not one per tensor."""
+    grads = [p.grad for p in params if p.grad is not None]
+    if grads and not bool(torch.stack(torch._foreach_norm(grads)).isfinite().all()):
+        for g in grads:
+            torch.nan_to_num_(g, nan=0.0, posinf=1e5, neginf=-1e5)
 
 
 # -- losses of the standard phases --------------------------------------------------------------
