@@ -5,6 +5,13 @@ collection measured against each other (what a perfect model would score with th
     python benchmarks/quality.py                              # demo + clipart, default vs dcgan, 5/30 min
     python benchmarks/quality.py --collections demo --budgets 5 --models default,dcgan
     python benchmarks/quality.py --variant nonoise:model.use_noise=false --models default,nonoise
+    python benchmarks/quality.py --unit idle-minutes --budgets 5,10,30 --seeds 0,1,2 --jobs 2 --long demo:default
+
+Early GAN training varies a lot from seed to seed (the same configuration scored SWD 71 and 186
+after the same 17 kimg), so `--seeds` trains each model once per seed and the table gives the
+median; `--jobs 2` runs two trainings at once with one thread each, which is fair only when the
+budget is in images (`--unit kimg`, or `idle-minutes`, which converts minutes to images at each
+model's idle speed).
 
 Collections: `demo` (the built-in procedural portraits, 300 at 64 px) and `clipart` (the 400
 public-domain drawings of people in Debian's openclipart-png, fetched with `apt-get download` into
@@ -152,6 +159,54 @@ def save_sheet(path: Path, real: np.ndarray | None, rows: list[tuple[str, np.nda
     labelled_rows(head + [(label, imgs[:10]) for label, imgs in rows]).save(path)
 
 
+def train_and_measure(job: dict, judge: Judge, models: dict, budgets: list[float], unit: str,
+                      speeds: dict, threads: int) -> list[tuple[dict, np.ndarray]]:
+    """One (collection, model, seed): train, measure at each budget (resuming in between)."""
+    rows = []
+    run_dir = job["run_dir"]
+    for i, minutes in enumerate(budgets):
+        if unit == "idle-minutes":
+            limit = ["--kimg", f"{minutes * 60 * speeds[job['model']] / 1000:.3f}"]
+        else:
+            limit = [f"--{unit}", f"{minutes:g}"]
+        common = [*limit, "--threads", str(threads), "--device", "cpu"]
+        if i == 0 and not (run_dir / "run.json").exists():
+            belamy("train", str(job["coll_dir"]), "-o", str(run_dir), *models[job["model"]], *common,
+                   "--set", f"seed={job['seed']}", "--preview-kimg", "0", "--set", "checkpoint_minutes=0",
+                   "--checkpoint-kimg", "0")
+        else:
+            belamy("train", "--resume", str(run_dir), *common)
+        measured, renders = measure(run_dir, judge)
+        np.save(run_dir / f"renders-{minutes:g}.npy", renders)  # for rescoring with other metrics
+        row = {"collection": job["collection"], "model": job["model"], "seed": job["seed"], "minutes": minutes,
+               **measured}
+        print(f"  {row['collection']} {row['model']} seed {row['seed']} {minutes:g}: SWD {row['swd']['mean']:.1f} "
+              f"KID {row['kid']['mean'] * 1e3:.1f}e-3, near copies {row['originality']['near_copies']}/{judge.n} "
+              f"({row['kimg']} kimg, {row['img_s']} img/s)", file=sys.stderr)
+        rows.append((row, renders))
+    return rows
+
+
+def median_rows(rows: list[dict], floors: dict) -> list[dict]:
+    """One row per (collection, model, budget): the median over seeds of SWD and KID (the seed
+    with the median SWD gives the per-level figures), the worst near-copy count."""
+    out = []
+    keys = list(dict.fromkeys((r["collection"], r["model"], r["minutes"]) for r in rows))
+    for c, m, t in keys:
+        group = sorted((r for r in rows if (r["collection"], r["model"], r["minutes"]) == (c, m, t)),
+                       key=lambda r: r["swd"]["mean"])
+        mid = group[(len(group) - 1) // 2]
+        swd_med = float(np.median([r["swd"]["mean"] for r in group]))
+        out.append({**mid, "seed": None, "seeds": [r["seed"] for r in group],
+                    "swd_seeds": [round(r["swd"]["mean"], 1) for r in group],
+                    "swd": {**mid["swd"], "mean": swd_med},
+                    "kid": {**mid["kid"], "mean": float(np.median([r["kid"]["mean"] for r in group]))},
+                    "originality": {**mid["originality"],
+                                    "near_copies": max(r["originality"]["near_copies"] for r in group)},
+                    "swd_vs_floor": round(swd_med / floors[c]["swd"]["mean"], 2)})
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--collections", default="demo,clipart")
@@ -163,6 +218,11 @@ def main() -> None:
                          "busy machine does not skew the comparison); or in thousands of images")
     ap.add_argument("--variant", action="append", default=[],
                     help="NAME:key=value;key=value — the default model with overrides, usable in --models")
+    ap.add_argument("--seeds", default="0", help="training seeds per model (early GAN training varies a lot "
+                    "from seed to seed: the table gives the median, the JSON every seed)")
+    ap.add_argument("--seeds-long", default="", help="seeds of the --long runs (default: the first seed)")
+    ap.add_argument("--jobs", type=int, default=1, help="trainings at once (each gets --threads / --jobs "
+                    "threads; use with --unit idle-minutes or kimg)")
     ap.add_argument("--threads", type=int, default=os.cpu_count() or 2)
     ap.add_argument("--cache", type=Path, default=Path.home() / ".cache" / "belamy-bench")
     ap.add_argument("--work", type=Path, default=None, help="where runs go (default: a new folder in --cache)")
@@ -172,6 +232,8 @@ def main() -> None:
     ap.add_argument("--name", default="quality", help="result file name in benchmarks/results/")
     args = ap.parse_args()
 
+    from concurrent.futures import ThreadPoolExecutor
+
     from belamy.data.collection import Collection
 
     models = dict(MODELS)
@@ -179,67 +241,70 @@ def main() -> None:
         name, _, sets = spec.partition(":")
         models[name] = MODELS["default"] + [x for kv in sets.split(";") if kv for x in ("--set", kv)]
     budgets = sorted(float(b) for b in args.budgets.split(","))
+    seeds = [int(x) for x in args.seeds.split(",")]
+    seeds_long = [int(x) for x in args.seeds_long.split(",")] if args.seeds_long else seeds[:1]
     speeds = idle_speeds() if args.unit == "idle-minutes" else {}
     if speeds and set(args.models.split(",")) - set(speeds):
         raise SystemExit("--unit idle-minutes needs each model's idle img/s from train_speed.py, which only "
                          "the default and dcgan have: time variants with --unit minutes or kimg")
+    if args.jobs > 1 and args.unit == "minutes":
+        raise SystemExit("--jobs > 1 shares the CPU between trainings: budget them with --unit idle-minutes or kimg")
     work = args.work or args.cache / time.strftime("quality-%Y%m%d-%H%M%S")
-    rows, floors = [], {}
+    floors, judges, jobs = {}, {}, []
     for cname in args.collections.split(","):
         coll_dir = prepare(cname, args.cache)
         images = Collection.open(coll_dir).load()
         a, b = halves(len(images))
-        judge = Judge(images, a, b)
-        floors[cname] = {**judge.floor, "n": int(len(b)), "count": int(len(images))}
+        judges[cname] = (Judge(images, a, b), images[b])
+        floors[cname] = {**judges[cname][0].floor, "n": int(len(b)), "count": int(len(images))}
         print(f"{cname}: {len(images)} images, floor SWD {floors[cname]['swd']['mean']:.1f}", file=sys.stderr)
-        sheet_rows: list[tuple[str, np.ndarray]] = []
         for mname in args.models.split(","):
-            run_dir = work / f"{cname}-{mname}"
             long = not args.long or f"{cname}:{mname}" in args.long.split(",")
-            for i, minutes in enumerate(budgets if long else budgets[:1]):
-                if args.unit == "idle-minutes":
-                    limit = ["--kimg", f"{minutes * 60 * speeds[mname] / 1000:.3f}"]
-                else:
-                    limit = [f"--{args.unit}", f"{minutes:g}"]
-                common = [*limit, "--threads", str(args.threads), "--device", "cpu"]
-                if i == 0 and not (run_dir / "run.json").exists():
-                    belamy("train", str(coll_dir), "-o", str(run_dir), *models[mname], *common,
-                           "--preview-kimg", "0", "--set", "checkpoint_minutes=0", "--checkpoint-kimg", "0")
-                else:
-                    belamy("train", "--resume", str(run_dir), *common)
-                measured, renders = measure(run_dir, judge)
-                np.save(run_dir / f"renders-{minutes:g}.npy", renders)  # for rescoring with other metrics
-                row = {"collection": cname, "model": mname, "minutes": minutes, **measured}
-                unit = "kimg" if args.unit == "kimg" else "min"
-                sheet_rows.append((f"{mname}\n{minutes:g} {unit}\nSWD {measured['swd']['mean']:.0f}", renders))
-                row["swd_vs_floor"] = round(row["swd"]["mean"] / floors[cname]["swd"]["mean"], 2)
-                rows.append(row)
-                print(f"  {cname} {mname} {minutes:g} min: SWD {row['swd']['mean']:.1f} "
-                      f"KID {row['kid']['mean'] * 1e3:.1f}e-3, near copies {row['originality']['near_copies']}/{judge.n} "
-                      f"({row['kimg']} kimg, {row['img_s']} img/s)", file=sys.stderr)
-        save_sheet(args.sheets / f"{cname}.png", images[b] if cname == "demo" else None, sheet_rows)
+            for seed in sorted(set(seeds) | (set(seeds_long) if long else set())):
+                jobs.append({"collection": cname, "model": mname, "seed": seed, "coll_dir": coll_dir,
+                             "run_dir": work / (f"{cname}-{mname}" + ("" if seed == 0 else f"-s{seed}")),
+                             "budgets": budgets if long and seed in seeds_long else budgets[:1]})
+    # the long runs start first, the short ones fill the other slots; results keep the job order
+    order = sorted(range(len(jobs)), key=lambda i: -len(jobs[i]["budgets"]))
+    threads = max(1, args.threads // args.jobs)
+    with ThreadPoolExecutor(max_workers=args.jobs) as pool:
+        futures = {i: pool.submit(train_and_measure, jobs[i], judges[jobs[i]["collection"]][0], models,
+                                  jobs[i]["budgets"], args.unit, speeds, threads) for i in order}
+        done = [futures[i].result() for i in range(len(jobs))]
+    rows = [row for result in done for row, _ in result]
+    for row in rows:
+        row["swd_vs_floor"] = round(row["swd"]["mean"] / floors[row["collection"]]["swd"]["mean"], 2)
+    medians = median_rows(rows, floors)
+    unit = "kimg" if args.unit == "kimg" else "min"
+    for cname, (judge, real_b) in judges.items():  # the contact sheet shows each model's first seed
+        sheet = [(f"{job['model']}\n{row['minutes']:g} {unit}\nSWD {row['swd']['mean']:.0f}", renders)
+                 for job, result in zip(jobs, done) if job["collection"] == cname and job["seed"] == seeds[0]
+                 for row, renders in result]
+        save_sheet(args.sheets / f"{cname}.png", real_b if cname == "demo" else None, sheet)
 
     equal = {"minutes": "wall time", "idle-minutes": "idle-machine time", "kimg": "images shown"}[args.unit]
-    print(f"\nquality at equal {equal} ({os.cpu_count()} CPU cores, {args.threads} threads; SWD x1e3, "
-          f"lower is better; floor = two halves of the collection)\n")
-    head = f"{'collection':10s} {'model':10s} {'min' if args.unit != 'kimg' else 'at':>4s} {'kimg':>6s} {'img/s':>6s} {'peak MB':>8s} " \
-           f"{'SWD':>7s} {'x floor':>8s} {'x dcgan':>8s} {'KIDx1e3':>8s} {'copies':>7s}   SWD per level (64/32/16 px)"
+    print(f"\nquality at equal {equal} ({os.cpu_count()} CPU cores, {args.threads} threads, {args.jobs} at once; "
+          f"SWD x1e3, lower is better; median over seeds {args.seeds}; floor = two halves of the collection)\n")
+    head = f"{'collection':10s} {'model':10s} {unit:>6s} {'kimg':>6s} {'img/s':>6s} {'peak MB':>8s} " \
+           f"{'SWD':>7s} {'x floor':>8s} {'x dcgan':>8s} {'KIDx1e3':>8s} {'copies':>7s}   SWD per level (64/32/16 px), seeds"
     print(head)
     for cname, fl in floors.items():
-        print(f"{cname:10s} {'floor':10s} {'':>4s} {'':>6s} {'':>6s} {'':>8s} {fl['swd']['mean']:7.1f} "
+        print(f"{cname:10s} {'floor':10s} {'':>6s} {'':>6s} {'':>6s} {'':>8s} {fl['swd']['mean']:7.1f} "
               f"{1.0:8.2f} {'':>8s} {fl['kid']['mean'] * 1e3:8.2f}")
-        for row in [r for r in rows if r["collection"] == cname]:
-            base = next((r for r in rows if r["collection"] == cname and r["model"] == "dcgan"
+        for row in [r for r in medians if r["collection"] == cname]:
+            base = next((r for r in medians if r["collection"] == cname and r["model"] == "dcgan"
                          and r["minutes"] == row["minutes"]), None)
             vs = f"{row['swd']['mean'] / base['swd']['mean']:8.2f}" if base else f"{'-':>8s}"
             levels = "/".join(f"{v:.0f}" for k, v in row["swd"].items() if k != "mean")
-            print(f"{cname:10s} {row['model']:10s} {row['minutes']:4g} {row['kimg']:6.1f} {row['img_s']:6.1f} "
+            print(f"{cname:10s} {row['model']:10s} {row['minutes']:6g} {row['kimg']:6.1f} {row['img_s']:6.1f} "
                   f"{row['peak_rss_mb']:8.0f} {row['swd']['mean']:7.1f} {row['swd_vs_floor']:8.2f} {vs} "
-                  f"{row['kid']['mean'] * 1e3:8.2f} {row['originality']['near_copies']:7d}   {levels}")
+                  f"{row['kid']['mean'] * 1e3:8.2f} {row['originality']['near_copies']:7d}   {levels}  "
+                  f"{row['swd_seeds']}")
     peers = peers_status()
     for name, why in peers.items():
         print(f"{name}: {why}")
-    write_result(args.name, {"threads": args.threads, "unit": args.unit, "budgets": budgets, "idle_img_s": speeds, "floors": floors, "rows": rows,
+    write_result(args.name, {"threads": args.threads, "jobs": args.jobs, "unit": args.unit, "budgets": budgets,
+                             "seeds": seeds, "idle_img_s": speeds, "floors": floors, "rows": rows, "medians": medians,
                              "peers": peers, "models": {k: models[k] for k in args.models.split(",")}})
 
 

@@ -228,3 +228,22 @@ def test_flop_counts():
     dc = presets.dcgan_64()
     total = train_step_flops_per_image(build_generator(dc), build_discriminator(dc), dc)["total"]
     assert 2.3e9 < total < 2.7e9  # DESIGN.md: ~2.5 GFLOP per real image
+
+
+def test_noise_max_res_limits_noise_inputs_to_coarse_layers():
+    cfg = tiny("stylegan2", 64).replace(noise_max_res=16)
+    G = build_generator(cfg, seed=0)
+    from belamy.generate.latents import noise_buffers
+
+    sizes = sorted({t.shape[-1] for t in noise_buffers(G).values()})
+    assert sizes == [4, 8, 16]  # no noise at 32 and 64 px
+    assert build_generator(tiny("stylegan2", 64), seed=0).synthesis.blocks[-1].conv1.use_noise
+    for m in G.modules():
+        if hasattr(m, "strength"):
+            m.strength.data.fill_(1.0)  # learned from 0: make the noise visible
+    ws = G.mapping(torch.randn(2, cfg.z_dim))
+    a = G.synthesis(ws, noise_mode="random", generator=torch.Generator().manual_seed(1))
+    b = G.synthesis(ws, noise_mode="random", generator=torch.Generator().manual_seed(2))
+    assert not torch.equal(a, b)  # the coarse layers still draw noise
+    with pytest.raises(InvalidModelConfig, match="noise_max_res"):
+        tiny("stylegan2").replace(noise_max_res=-1)
