@@ -184,6 +184,8 @@ def train_and_measure(job: dict, judge: Judge, models: dict, budgets: list[float
               f"KID {row['kid']['mean'] * 1e3:.1f}e-3, near copies {row['originality']['near_copies']}/{judge.n} "
               f"({row['kimg']} kimg, {row['img_s']} img/s)", file=sys.stderr)
         rows.append((row, renders))
+        with open(run_dir.parent / "rows.jsonl", "a") as f:  # partial results survive an interrupted benchmark
+            f.write(json.dumps(row) + "\n")
     return rows
 
 
