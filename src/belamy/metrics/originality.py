@@ -16,9 +16,9 @@ Score = distance to the nearest training image / the collection's typical neares
 distance (the median, over training images, of the distance to their nearest *other* training
 image, mirror images included). So a score of ~1 means "as far from the collection as its
 images are from each other", and near 0 a copy. In pixel space the divisor is the matched
-training image's own contrast when that is smaller (`Space.unit`): a copy must reproduce content,
-and a blank canvas is close to every drawing on white paper without copying any. A render's score is the smaller of its two
-spaces' scores (the more suspicious one), and it is flagged as a **near copy** below
+training image's own contrast when that is smaller, in both spaces (`Space.unit`): a copy must
+reproduce content, and a blank canvas (or a faint blob on one) is close to every drawing on white
+paper without copying any. A render's score is the smaller of its two spaces' scores (the more suspicious one), and it is flagged as a **near copy** below
 `NEAR_COPY` = 0.5: closer to one training image than half the usual distance between two
 neighbouring training images. Measured on 200 demo portraits at 64 px: 30 new portraits by the
 same painter score 0.59-1.27 (none flagged); copies that are mirrored, shifted by 2 or 4 px,
@@ -88,6 +88,12 @@ def _flipped(images: Any) -> Any:
     return images[:, :, ::-1] if isinstance(images, np.ndarray) else images.flip(2)
 
 
+def _flat(images: Any):
+    """Chunks of blank canvases, each filled with one image's mean colour (same size as the images)."""
+    for c in chunks(images, CHUNK):
+        yield c.float().mean(dim=(1, 2), keepdim=True).round().to(torch.uint8).expand_as(c).contiguous()
+
+
 def coarse(thumbs: Tensor) -> Tensor:
     """(N, 3, 32, 32) -> (N, 192): 8x8 averages, the pixel space's shortlist descriptor (a shift
     of 2 thumbnail pixels moves them by half a pixel, so a shifted copy still ranks near the top)."""
@@ -109,19 +115,21 @@ class Space:
     ref: Tensor  # (2N, D)
     scale: float
     shortlist: Tensor | None = None  # (2N, d) or None: exhaustive search
-    content: bool = False  # scores also relative to the matched image's own contrast (pixel space)
+    contrast: Tensor | None = None  # (2N,) each reference's distance from a blank canvas of its mean colour
 
     def unit(self, row: int) -> float:
         """What a distance to reference `row` is divided by to give a score: the typical
-        neighbour distance, or, in a `content` space, the matched training image's own contrast
-        (its RMS around its mean) when that is smaller. Why: a nearly blank render lies close to
-        every drawing that is mostly white paper, closer than drawings lie to each other, yet it
-        copies nothing; a copy must reproduce the training image's content, so its difference
-        must be small next to that content (measured: a DCGAN's near-blank renders on the
-        openclipart people were 135 of 182 'near copies' without this, 0 with it)."""
-        if not self.content:
+        neighbour distance, or the matched training image's own contrast (its distance from a
+        blank canvas of its mean colour) when that is smaller. Why: a nearly blank render lies
+        close to every drawing that is mostly white paper, closer than drawings lie to each
+        other, yet it copies nothing; a copy must reproduce the training image's content, so its
+        difference must be small next to that content. Measured on the openclipart people: a
+        DCGAN's near-blank renders were 135 of 182 'near copies' in pixel space without this; two
+        faint colour blobs from the default model matched a brain line drawing in feature space
+        (score 0.46), 1.0 and above with it."""
+        if self.contrast is None:
             return self.scale
-        return min(self.scale, float(self.ref[row].norm()))
+        return min(self.scale, float(self.contrast[row]))
 
     @property
     def count(self) -> int:
@@ -161,14 +169,14 @@ class Space:
 
     @classmethod
     def build(cls, name: str, ref: Tensor, queries: Tensor, shortlist: Tensor | None = None,
-              short_queries: Tensor | None = None, content: bool = False) -> "Space":
+              short_queries: Tensor | None = None, contrast: Tensor | None = None) -> "Space":
         """`queries` (N, S, D) (and `short_queries` (N, d)): the training images' own query
         descriptors. The scale is measured on up to MAX_SCALE_QUERIES of them spread over the set:
         the distance to the nearest reference row other than the image itself and its own
         mirror; the median of those."""
         n = ref.shape[0] // 2
         pick = torch.from_numpy(np.unique(np.linspace(0, n - 1, min(n, MAX_SCALE_QUERIES)).round().astype(np.int64)))
-        space = cls(name, ref, 0.0, shortlist, content)
+        space = cls(name, ref, 0.0, shortlist, contrast)
         dist, _ = space.nearest(queries[pick], short_queries[pick] if short_queries is not None else None, exclude=pick)
         space.scale = float(dist.median())
         return space
@@ -192,8 +200,11 @@ class Reference:
         short = torch.cat([coarse(thumbs), coarse(thumbs.flip(3))])  # (2N, 192)
         feats = fx(images).float()
         feat = torch.cat([feats, fx(_flipped(images)).float()])
-        pixel = Space.build("pixel", pix, shifted_crops(thumbs), short, coarse(thumbs), content=True)
-        return cls(pixel, Space.build("feature", feat, feats[:, None]), fx.name, list(manifest or []))
+        # a mean-removed thumbnail's norm is its distance from a flat one
+        pixel = Space.build("pixel", pix, shifted_crops(thumbs), short, coarse(thumbs), contrast=pix.norm(dim=1))
+        blank = torch.cat([fx(c) for c in _flat(images)]).float() if len(images) else feats
+        feature = Space.build("feature", feat, feats[:, None], contrast=(feat - torch.cat([blank, blank])).norm(dim=1))
+        return cls(pixel, feature, fx.name, list(manifest or []))
 
     def check(self, renders: Any, fx: FeatureExtractor) -> list["Originality"]:
         """One `Originality` per render (uint8 (N, H, W, 3)), in order."""
