@@ -17,7 +17,10 @@ def ema_beta(batch: int, images_seen: int, ema_kimg: float, rampup: float) -> fl
 
 @torch.no_grad()
 def update_ema(g_ema: torch.nn.Module, g: torch.nn.Module, beta: float) -> None:
-    """g_ema <- beta * g_ema + (1 - beta) * g, parameters in one fused (foreach) call: on a CPU a
-    Python loop over ~100 small tensors cost more than the arithmetic."""
-    torch._foreach_lerp_(list(g_ema.parameters()), list(g.parameters()), 1.0 - beta)
-    torch._foreach_copy_(list(g_ema.buffers()), list(g.buffers()))
+    """g_ema <- beta * g_ema + (1 - beta) * g for the parameters, buffers copied; one fused
+    (foreach) call per kind instead of a Python loop over every small tensor."""
+    params, buffers = list(g_ema.parameters()), list(g_ema.buffers())
+    if params:  # foreach ops refuse empty lists
+        torch._foreach_lerp_(params, list(g.parameters()), 1.0 - beta)
+    if buffers:
+        torch._foreach_copy_(buffers, list(g.buffers()))
