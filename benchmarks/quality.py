@@ -6,6 +6,7 @@ collection measured against each other (what a perfect model would score with th
     python benchmarks/quality.py --collections demo --budgets 5 --models default,dcgan
     python benchmarks/quality.py --variant nonoise:model.use_noise=false --models default,nonoise
     python benchmarks/quality.py --unit idle-minutes --budgets 5,10,30 --seeds 0,1,2 --jobs 2 --long demo:default
+    python benchmarks/quality.py --rescore WORK     # recount near copies from WORK's saved renders
 
 Early GAN training varies a lot from seed to seed (the same configuration scored SWD 71 and 186
 after the same 17 kimg), so `--seeds` trains each model once per seed and the table gives the
@@ -38,6 +39,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -159,6 +161,35 @@ def save_sheet(path: Path, real: np.ndarray | None, rows: list[tuple[str, np.nda
     labelled_rows(head + [(label, imgs[:10]) for label, imgs in rows]).save(path)
 
 
+ROWS_LOCK = threading.Lock()
+
+
+def run_name(collection: str, model: str, seed: int) -> str:
+    return f"{collection}-{model}" + ("" if seed == 0 else f"-s{seed}")
+
+
+def rescore(result: Path, work: Path) -> None:
+    """Recount near copies of a finished benchmark from its saved renders with the current
+    originality rule (after the rule changed), and rewrite the result file's rows and medians."""
+    from belamy.data.collection import Collection
+    from belamy.metrics.features import random_features
+    from belamy.metrics.originality import Reference, summarize
+
+    data = json.loads(result.read_text())
+    fx = random_features()
+    cache = Path.home() / ".cache" / "belamy-bench"
+    refs = {c: Reference.build(Collection.open(prepare(c, cache)).load(), fx) for c in data["floors"]}
+    for row in data["rows"]:
+        renders = np.load(work / run_name(row["collection"], row["model"], row["seed"]) / f"renders-{row['minutes']:g}.npy")
+        before = row["originality"]["near_copies"]
+        row["originality"] = summarize(refs[row["collection"]].check(renders, fx))
+        print(f"{row['collection']} {row['model']} seed {row['seed']} {row['minutes']:g}: near copies "
+              f"{before} -> {row['originality']['near_copies']}", file=sys.stderr)
+    data["medians"] = median_rows(data["rows"], data["floors"])
+    data["rescored"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+    result.write_text(json.dumps(data, indent=2))
+
+
 def train_and_measure(job: dict, judge: Judge, models: dict, budgets: list[float], unit: str,
                       speeds: dict, threads: int) -> list[tuple[dict, np.ndarray]]:
     """One (collection, model, seed): train, measure at each budget (resuming in between)."""
@@ -184,7 +215,7 @@ def train_and_measure(job: dict, judge: Judge, models: dict, budgets: list[float
               f"KID {row['kid']['mean'] * 1e3:.1f}e-3, near copies {row['originality']['near_copies']}/{judge.n} "
               f"({row['kimg']} kimg, {row['img_s']} img/s)", file=sys.stderr)
         rows.append((row, renders))
-        with open(run_dir.parent / "rows.jsonl", "a") as f:  # partial results survive an interrupted benchmark
+        with ROWS_LOCK, open(run_dir.parent / "rows.jsonl", "a") as f:  # partial results survive an interruption
             f.write(json.dumps(row) + "\n")
     return rows
 
@@ -232,7 +263,11 @@ def main() -> None:
     ap.add_argument("--long", default="", help="COLLECTION:MODEL pairs that train through all budgets "
                     "(default: all); the others stop after the first budget")
     ap.add_argument("--name", default="quality", help="result file name in benchmarks/results/")
+    ap.add_argument("--rescore", type=Path, default=None, metavar="WORK",
+                    help="only recount near copies of results/NAME.json from the renders saved in WORK")
     args = ap.parse_args()
+    if args.rescore:
+        return rescore(ROOT / "benchmarks" / "results" / f"{args.name}.json", args.rescore)
 
     from concurrent.futures import ThreadPoolExecutor
 
@@ -264,7 +299,7 @@ def main() -> None:
             long = not args.long or f"{cname}:{mname}" in args.long.split(",")
             for seed in sorted(set(seeds) | (set(seeds_long) if long else set())):
                 jobs.append({"collection": cname, "model": mname, "seed": seed, "coll_dir": coll_dir,
-                             "run_dir": work / (f"{cname}-{mname}" + ("" if seed == 0 else f"-s{seed}")),
+                             "run_dir": work / run_name(cname, mname, seed),
                              "budgets": budgets if long and seed in seeds_long else budgets[:1]})
     # the long runs start first, the short ones fill the other slots; results keep the job order
     order = sorted(range(len(jobs)), key=lambda i: -len(jobs[i]["budgets"]))
