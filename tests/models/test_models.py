@@ -247,3 +247,37 @@ def test_noise_max_res_limits_noise_inputs_to_coarse_layers():
     assert not torch.equal(a, b)  # the coarse layers still draw noise
     with pytest.raises(InvalidModelConfig, match="noise_max_res"):
         tiny("stylegan2").replace(noise_max_res=-1)
+
+
+def test_light_top_runs_no_convolution_at_full_resolution():
+    cfg = tiny("stylegan2", 64).replace(light_top=True)
+    G, D = build_generator(cfg, seed=0), build_discriminator(cfg)
+    conv_sides = []
+
+    def record(module, inputs, output):
+        conv_sides.append(inputs[0].shape[-1])
+
+    for m in [*G.modules(), *D.modules()]:
+        if hasattr(m, "weight") and getattr(m, "weight").ndim == 4:
+            m.register_forward_hook(record)
+    img = G(torch.randn(3, cfg.z_dim))
+    logits = D(img)
+    assert img.shape == (3, 3, 64, 64) and logits.shape == (3,)
+    assert conv_sides and max(conv_sides) == 32  # every conv (incl. toRGB / fromRGB) reads R/2 or below
+    # the top layer adds real detail at full resolution, beyond upsampling the R/2 image
+    x, low, w_idx = None, None, 0
+    ws = G.mapping(torch.randn(3, cfg.z_dim))
+    for block in G.synthesis.blocks:
+        x, low = block(x, low, ws[:, w_idx:w_idx + block.num_ws], "const", None)
+        w_idx += block.num_conv
+    detail = G.synthesis(ws) - upsample2x(low)
+    assert detail.shape[-1] == 64 and detail.abs().amax() > 1e-3
+    # D sees every pixel: changing one pixel changes its logit
+    probe = img.detach().clone()
+    before = D(probe)
+    probe[0, 1, 63, 63] += 1.0
+    assert not torch.allclose(D(probe)[0], before[0])
+    full = tiny("stylegan2", 64)
+    assert cfg.conv_resolutions == full.conv_resolutions[:-1] and 64 not in cfg.conv_resolutions
+    with pytest.raises(InvalidModelConfig, match="light_top"):
+        full.replace(light_top="yes")

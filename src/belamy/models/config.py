@@ -54,6 +54,7 @@ class ModelConfig:
     d_channel_max: int = 128
     use_noise: bool = True  # per-pixel noise inputs in the synthesis network
     noise_max_res: int = 0  # noise only in layers at this resolution or below (0: every layer)
+    light_top: bool = False  # stylegan2: no feature maps at R (G: up-conv to RGB from R/2, D: space-to-depth)
     mbstd_group: int = 4  # minibatch-stddev group size in D (0 disables)
     mbstd_channels: int = 1  # number of stddev feature maps appended
 
@@ -82,6 +83,11 @@ class ModelConfig:
         """Resolutions 4, 8, ..., R: one synthesis block (or discriminator block) each."""
         return [2**i for i in range(2, self.log2_resolution + 1)]
 
+    @property
+    def conv_resolutions(self) -> list[int]:
+        """Resolutions that get convolution blocks: all, or all but R with `light_top`."""
+        return self.block_resolutions[:-1] if self.light_top else self.block_resolutions
+
     def validate(self) -> None:
         """Raise `InvalidModelConfig` with one line naming the first bad field."""
 
@@ -107,6 +113,8 @@ class ModelConfig:
             raise bad("mapping_lr_mult", "must be a positive number")
         if not isinstance(self.use_noise, bool):
             raise bad("use_noise", "must be true or false")
+        if not isinstance(self.light_top, bool):
+            raise bad("light_top", "must be true or false")
         if not isinstance(self.noise_max_res, int) or self.noise_max_res < 0:
             raise bad("noise_max_res", "must be 0 (every layer) or a resolution such as 32")
         if self.name == "dcgan" and self.w_dim != self.z_dim:

@@ -255,21 +255,27 @@ class ModulatedConv(nn.Module):
 
 
 class ToRGB(nn.Module):
-    """1x1 modulated conv to image channels, no demodulation (StyleGAN2's tRGB)."""
+    """1x1 modulated conv to image channels, no demodulation (StyleGAN2's tRGB).
+
+    With `up`, a 3x3 modulated up-conv instead (transposed conv + blur, see `modulated_conv2d`):
+    RGB at twice the features' resolution, used where no feature maps exist at the top
+    resolution (`ModelConfig.light_top`).
+    """
 
     def __init__(self, in_channels: int, out_channels: int, w_dim: int,
-                 input_gain: float = 1.0) -> None:
+                 input_gain: float = 1.0, up: bool = False) -> None:
         super().__init__()
-        self.input_gain = input_gain
+        self.input_gain, self.up = input_gain, up
+        k = 3 if up else 1
         self.affine = EqualLinear(w_dim, in_channels, bias_init=1.0)
-        self.weight = nn.Parameter(torch.randn(out_channels, in_channels, 1, 1))
+        self.weight = nn.Parameter(torch.randn(out_channels, in_channels, k, k))
         self.bias = nn.Parameter(torch.zeros(out_channels))
-        self.weight_gain = 1.0 / math.sqrt(in_channels)
+        self.weight_gain = 1.0 / math.sqrt(in_channels * k * k)
 
     def forward(self, x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
         styles = self.affine(w)  # (N, Cin)
         x = modulated_conv2d(x, self.weight * self.weight_gain, styles, demodulate=False,
-                             input_gain=self.input_gain)  # (N, 3, res, res)
+                             up=self.up, input_gain=self.input_gain)  # (N, 3, res, res) or 2x with up
         return x + self.bias.reshape(1, -1, 1, 1)
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from belamy.models.base import Generator
@@ -110,12 +111,18 @@ class SynthesisNetwork(nn.Module):
         self.w_dim = cfg.w_dim
         self.resolution = cfg.resolution
         blocks = []
-        for res in cfg.block_resolutions:
+        for res in cfg.conv_resolutions:
             cin = cfg.g_channels_at(res // 2) if res > 4 else 0
             blocks.append(SynthesisBlock(cin, cfg.g_channels_at(res), cfg.w_dim, res,
                                          cfg.img_channels, cfg.noise_at(res)))
         self.blocks = nn.ModuleList(blocks)
         self.num_ws = sum(b.num_conv for b in blocks) + 1
+        # light_top: the top resolution has no feature maps; its RGB comes straight from the
+        # R/2 features through a 3x3 modulated up-conv (transposed conv + [1,3,3,1] blur, i.e.
+        # bilinear-upsample-then-3x3-conv to 3 channels), added to the upsampled image as any
+        # toRGB is. Nothing wide runs at R x R, where narrow layers are slowest on a CPU.
+        self.top_rgb = ToRGB(cfg.g_channels_at(self.resolution // 2), cfg.img_channels, cfg.w_dim,
+                             input_gain=LRELU_GAIN, up=True) if cfg.light_top else None
 
     def forward(self, ws: torch.Tensor, noise_mode: str = "const",
                 generator: torch.Generator | None = None) -> torch.Tensor:
@@ -129,6 +136,8 @@ class SynthesisNetwork(nn.Module):
         for block in self.blocks:
             x, img = block(x, img, ws[:, w_idx:w_idx + block.num_ws], noise_mode, generator)
             w_idx += block.num_conv
+        if self.top_rgb is not None:  # (N, 3, R/2, R/2) -> (N, 3, R, R)
+            img = upsample2x(img) + self.top_rgb(x, ws[:, -1])
         return img  # (N, 3, R, R)
 
 
@@ -204,12 +213,17 @@ class StyleGAN2Discriminator(nn.Module):
         super().__init__()
         self.resolution = cfg.resolution
         self.mbstd_group, self.mbstd_channels = cfg.mbstd_group, cfg.mbstd_channels
-        top = cfg.d_channels_at(cfg.resolution)
-        self.from_rgb = EqualConv2d(cfg.img_channels, top, 1, activation="lrelu")
+        # light_top: space-to-depth first (a lossless 2x2 pixel-to-channel reshape), so every
+        # pixel is seen, as 4x the channels at R/2, without a convolution at R x R.
+        self.unshuffle = cfg.light_top
+        resolutions = cfg.conv_resolutions
+        top = cfg.d_channels_at(resolutions[-1])
+        in_channels = cfg.img_channels * (4 if self.unshuffle else 1)
+        self.from_rgb = EqualConv2d(in_channels, top, 1, activation="lrelu")
         self.blocks = nn.Sequential(*[
             DiscriminatorBlock(cfg.d_channels_at(res), cfg.d_channels_at(res // 2),
-                               input_gain=LRELU_GAIN if res == cfg.resolution else 1.0)
-            for res in reversed(cfg.block_resolutions[1:])
+                               input_gain=LRELU_GAIN if res == resolutions[-1] else 1.0)
+            for res in reversed(resolutions[1:])
         ])
         c4 = cfg.d_channels_at(4)
         extra = cfg.mbstd_channels if cfg.mbstd_group > 0 else 0
@@ -220,6 +234,8 @@ class StyleGAN2Discriminator(nn.Module):
         self.out = EqualLinear(c4, 1, input_gain=LRELU_GAIN)
 
     def forward(self, img: torch.Tensor) -> torch.Tensor:
+        if self.unshuffle:
+            img = F.pixel_unshuffle(img, 2)  # (N, 12, R/2, R/2)
         x = self.from_rgb(img)  # (N, C_R, R, R), without its lrelu gain
         x = self.blocks(x)  # (N, C_4, 4, 4)
         if self.mbstd_group > 0:
