@@ -7,6 +7,7 @@ collection measured against each other (what a perfect model would score with th
     python benchmarks/quality.py --variant nonoise:model.use_noise=false --models default,nonoise
     python benchmarks/quality.py --unit idle-minutes --budgets 5,10,30 --seeds 0,1,2 --jobs 2 --long demo:default
     python benchmarks/quality.py --rescore WORK     # recount near copies from WORK's saved renders
+    python benchmarks/quality.py --reuse dcgan --reuse-work OLDWORK ...   # baseline rows from the last run
 
 Early GAN training varies a lot from seed to seed (the same configuration scored SWD 71 and 186
 after the same 17 kimg), so `--seeds` trains each model once per seed and the table gives the
@@ -220,6 +221,21 @@ def train_and_measure(job: dict, judge: Judge, models: dict, budgets: list[float
     return rows
 
 
+def reused_rows(job: dict, previous: dict, reuse_work: Path) -> list[tuple[dict, np.ndarray]]:
+    """One (collection, model, seed) of an earlier run of this benchmark, with its saved renders:
+    for a baseline whose code has not changed, retraining it would only repeat the same numbers."""
+    rows = []
+    for minutes in job["budgets"]:
+        row = next((r for r in previous["rows"] if (r["collection"], r["model"], r["seed"], r["minutes"])
+                    == (job["collection"], job["model"], job["seed"], minutes)), None)
+        renders = reuse_work / run_name(job["collection"], job["model"], job["seed"]) / f"renders-{minutes:g}.npy"
+        if row is None or not renders.is_file():
+            raise SystemExit(f"--reuse {job['model']}: the earlier result has no {job['collection']} seed "
+                             f"{job['seed']} at {minutes:g} (or {renders} is missing): train it instead")
+        rows.append(({**row, "reused_from": previous["time"]}, np.load(renders)))
+    return rows
+
+
 def median_rows(rows: list[dict], floors: dict) -> list[dict]:
     """One row per (collection, model, budget): the median over seeds of SWD and KID (the seed
     with the median SWD gives the per-level figures), the worst near-copy count."""
@@ -263,6 +279,10 @@ def main() -> None:
     ap.add_argument("--long", default="", help="COLLECTION:MODEL pairs that train through all budgets "
                     "(default: all); the others stop after the first budget")
     ap.add_argument("--name", default="quality", help="result file name in benchmarks/results/")
+    ap.add_argument("--reuse", default="", help="MODELS whose rows come from the earlier results/NAME.json "
+                    "and whose renders from --reuse-work, instead of training again (a baseline whose code "
+                    "did not change); the earlier run must have had the same unit, budgets and seeds")
+    ap.add_argument("--reuse-work", type=Path, default=None, help="the WORK folder of the earlier run")
     ap.add_argument("--rescore", type=Path, default=None, metavar="WORK",
                     help="only recount near copies of results/NAME.json from the renders saved in WORK")
     args = ap.parse_args()
@@ -281,12 +301,21 @@ def main() -> None:
     seeds = [int(x) for x in args.seeds.split(",")]
     seeds_long = [int(x) for x in args.seeds_long.split(",")] if args.seeds_long else seeds[:1]
     speeds = idle_speeds() if args.unit == "idle-minutes" else {}
-    if speeds and set(args.models.split(",")) - set(speeds):
+    if speeds and set(args.models.split(",")) - set(speeds) - set(filter(None, args.reuse.split(","))):
         raise SystemExit("--unit idle-minutes needs each model's idle img/s from train_speed.py, which only "
                          "the default and dcgan have: time variants with --unit minutes or kimg")
     if args.jobs > 1 and args.unit == "minutes":
         raise SystemExit("--jobs > 1 shares the CPU between trainings: budget them with --unit idle-minutes or kimg")
     work = args.work or args.cache / time.strftime("quality-%Y%m%d-%H%M%S")
+    reuse = set(filter(None, args.reuse.split(",")))
+    previous = None
+    if reuse:
+        result = ROOT / "benchmarks" / "results" / f"{args.name}.json"
+        if not (result.is_file() and args.reuse_work):
+            raise SystemExit(f"--reuse needs the earlier {result} and its --reuse-work folder")
+        previous = json.loads(result.read_text())
+        if previous["unit"] != args.unit:
+            raise SystemExit(f"--reuse: the earlier run used --unit {previous['unit']}, not {args.unit}")
     floors, judges, jobs = {}, {}, []
     for cname in args.collections.split(","):
         coll_dir = prepare(cname, args.cache)
@@ -295,6 +324,8 @@ def main() -> None:
         judges[cname] = (Judge(images, a, b), images[b])
         floors[cname] = {**judges[cname][0].floor, "n": int(len(b)), "count": int(len(images))}
         print(f"{cname}: {len(images)} images, floor SWD {floors[cname]['swd']['mean']:.1f}", file=sys.stderr)
+        if previous and abs(previous["floors"][cname]["swd"]["mean"] - floors[cname]["swd"]["mean"]) > 1e-6:
+            raise SystemExit(f"--reuse: the {cname} collection differs from the earlier run's (floor SWD)")
         for mname in args.models.split(","):
             long = not args.long or f"{cname}:{mname}" in args.long.split(",")
             for seed in sorted(set(seeds) | (set(seeds_long) if long else set())):
@@ -305,8 +336,9 @@ def main() -> None:
     order = sorted(range(len(jobs)), key=lambda i: -len(jobs[i]["budgets"]))
     threads = max(1, args.threads // args.jobs)
     with ThreadPoolExecutor(max_workers=args.jobs) as pool:
-        futures = {i: pool.submit(train_and_measure, jobs[i], judges[jobs[i]["collection"]][0], models,
-                                  jobs[i]["budgets"], args.unit, speeds, threads) for i in order}
+        futures = {i: pool.submit(reused_rows, jobs[i], previous, args.reuse_work) if jobs[i]["model"] in reuse
+                   else pool.submit(train_and_measure, jobs[i], judges[jobs[i]["collection"]][0], models,
+                                    jobs[i]["budgets"], args.unit, speeds, threads) for i in order}
         done = [futures[i].result() for i in range(len(jobs))]
     rows = [row for result in done for row, _ in result]
     for row in rows:
@@ -342,7 +374,8 @@ def main() -> None:
         print(f"{name}: {why}")
     write_result(args.name, {"threads": args.threads, "jobs": args.jobs, "unit": args.unit, "budgets": budgets,
                              "seeds": seeds, "idle_img_s": speeds, "floors": floors, "rows": rows, "medians": medians,
-                             "peers": peers, "models": {k: models[k] for k in args.models.split(",")}})
+                             "peers": peers, "models": {k: models[k] for k in args.models.split(",")},
+                             "reused": {m: previous["time"] for m in reuse} if previous else {}})
 
 
 if __name__ == "__main__":
