@@ -52,7 +52,8 @@ def tiny_config(name: str = "stylegan2", augment: str = "diffaug"):
                                 g_channel_max=64, d_channel_base=8 * 16, d_channel_max=64)
     else:
         cfg.model = ModelConfig(name="stylegan2", resolution=32, z_dim=16, w_dim=16, mapping_layers=2,
-                                g_channel_base=128, g_channel_max=16, d_channel_base=128, d_channel_max=16)
+                                g_channel_base=128, g_channel_max=16, d_channel_base=128, d_channel_max=16,
+                                light_top=True)  # as the default preset
         cfg.r1_interval = 2  # exercise the lazy R1 phase within a few steps
     cfg.batch = 8
     cfg.augment = augment

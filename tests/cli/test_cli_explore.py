@@ -30,11 +30,11 @@ def test_explore_commands(run, tmp_path, monkeypatch, capsys):
                             "--threads", "1")
     assert code == 0, err
     assert (tmp_path / "s" / "family0004.png").is_file() and (tmp_path / "s" / "family0004-02.record.json").is_file()
-    code, _, err = belamy(monkeypatch, capsys, "mix", r, "--base", "1", "--coarse", "2", "--layers", "5-7=3",
+    code, _, err = belamy(monkeypatch, capsys, "mix", r, "--base", "1", "--coarse", "2", "--layers", "4-5=3",
                           "-o", str(tmp_path / "mix.png"), "--bookmark", "mixed", "--device", "cpu")
     assert code == 0, err
     rec = json.loads((tmp_path / "mix.record.json").read_text())
-    assert rec["latent"]["mix"] == [{"layers": [0, 3], "latent": {"seed": 2}}, {"layers": [5, 8], "latent": {"seed": 3}}]
+    assert rec["latent"]["mix"] == [{"layers": [0, 3], "latent": {"seed": 2}}, {"layers": [4, 6], "latent": {"seed": 3}}]
     code, _, err = belamy(monkeypatch, capsys, "bookmark", "save", r, "fam", "--record",
                           str(tmp_path / "s" / "family0004-01.record.json"))
     assert code == 0, err

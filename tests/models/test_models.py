@@ -212,6 +212,7 @@ def test_config_json_round_trip_and_unknown_key():
 def test_channel_rule():
     cfg = presets.stylegan2_cpu_64()
     assert [cfg.g_channels_at(r) for r in cfg.block_resolutions] == [128, 128, 64, 32, 16]
+    assert cfg.light_top and cfg.conv_resolutions == [4, 8, 16, 32]  # the default has no 64 px layers
 
 
 def test_flop_counts():
@@ -277,6 +278,10 @@ def test_light_top_runs_no_convolution_at_full_resolution():
     before = D(probe)
     probe[0, 1, 63, 63] += 1.0
     assert not torch.allclose(D(probe)[0], before[0])
+    from belamy.generate.latents import layer_resolutions, style_layers
+
+    assert G.num_ws == 8 and layer_resolutions(G.num_ws, 64) == [4, 8, 8, 16, 16, 32, 32, 64]
+    assert style_layers("fine", G.num_ws, 64) == (7, 8)  # the last w draws the 64 px detail
     full = tiny("stylegan2", 64)
     assert cfg.conv_resolutions == full.conv_resolutions[:-1] and 64 not in cfg.conv_resolutions
     with pytest.raises(InvalidModelConfig, match="light_top"):
