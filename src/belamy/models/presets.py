@@ -8,9 +8,9 @@ CPU presets, training images/s on the 2-core development machine (batch 32, Adam
 no R1, channels_last, 2 threads, median of alternating runs on a shared machine).
 
     preset              G params   D params   GFLOP/img   img/s (2-core CPU)
-    dcgan_64              3.58 M     2.77 M        2.48     ~40
+    dcgan_64              3.58 M     2.77 M        2.48     ~37
     dcgan_128            12.79 M    11.16 M       13.15     -
-    stylegan2_cpu_64      0.75 M     0.57 M        0.58     ~78 (batch 16)
+    stylegan2_cpu_64      0.75 M     0.57 M        0.58     ~92
     stylegan2_256        24.77 M    24.00 M       366       GPU
     stylegan2_1024       24.90 M    24.04 M       548       GPU
 """
