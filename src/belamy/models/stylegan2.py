@@ -10,7 +10,9 @@ computing the same functions: the modulated conv is the non-fused form (one dens
 instead of a batch-grouped conv, see `layers.modulated_conv2d`), activation gains are folded into
 the next layer's weights, and element-wise ops run in place where autograd allows. Changed in
 substance: D downsamples with a 2x2 box filter instead of [1,3,3,1] (cheaper, still
-anti-aliased), and the mapping depth is a config field (2 layers in the CPU preset, 8 on GPU).
+anti-aliased), the mapping depth is a config field (2 layers in the CPU preset, 8 on GPU), and
+`light_top` (CPU preset) drops the feature maps at the top resolution: G draws it with a modulated
+up-conv to RGB, D starts with space-to-depth.
 Widths follow `ModelConfig.{g,d}_channels_at`, so tiny CPU presets are just configs.
 """
 
@@ -236,7 +238,7 @@ class StyleGAN2Discriminator(nn.Module):
     def forward(self, img: torch.Tensor) -> torch.Tensor:
         if self.unshuffle:
             img = F.pixel_unshuffle(img, 2)  # (N, 12, R/2, R/2)
-        x = self.from_rgb(img)  # (N, C_R, R, R), without its lrelu gain
+        x = self.from_rgb(img)  # (N, C_T, T, T) with T = R (R/2 with light_top), without its lrelu gain
         x = self.blocks(x)  # (N, C_4, 4, 4)
         if self.mbstd_group > 0:
             x = minibatch_stddev(x, self.mbstd_group, self.mbstd_channels)  # (N, C_4+1, 4, 4)
