@@ -300,14 +300,14 @@ def main() -> None:
     budgets = sorted(float(b) for b in args.budgets.split(","))
     seeds = [int(x) for x in args.seeds.split(",")]
     seeds_long = [int(x) for x in args.seeds_long.split(",")] if args.seeds_long else seeds[:1]
+    reuse = set(filter(None, args.reuse.split(",")))
     speeds = idle_speeds() if args.unit == "idle-minutes" else {}
-    if speeds and set(args.models.split(",")) - set(speeds) - set(filter(None, args.reuse.split(","))):
+    if speeds and set(args.models.split(",")) - set(speeds) - reuse:
         raise SystemExit("--unit idle-minutes needs each model's idle img/s from train_speed.py, which only "
                          "the default and dcgan have: time variants with --unit minutes or kimg")
     if args.jobs > 1 and args.unit == "minutes":
         raise SystemExit("--jobs > 1 shares the CPU between trainings: budget them with --unit idle-minutes or kimg")
     work = args.work or args.cache / time.strftime("quality-%Y%m%d-%H%M%S")
-    reuse = set(filter(None, args.reuse.split(",")))
     previous = None
     if reuse:
         result = ROOT / "benchmarks" / "results" / f"{args.name}.json"

@@ -57,8 +57,9 @@ def stylegan2_cpu_64() -> ModelConfig:
     images. `light_top`: no feature maps at 64 px (G draws the 64 px RGB from its 32 px features
     with one modulated up-conv, D reads the image through a space-to-depth reshape), because the
     16- and 8-channel 64 px layers ran at ~20% of the CPU's matmul rate and took the largest
-    share of the step: 1.36x the images/s, and at equal idle CPU time (5 minutes, demo, seeds
-    0/1) SWD 81/88 and KID 35/33 x1e3 instead of 102/109 and 100/84 with them (`quality.py`).
+    share of the step: 1.6x the images/s (train_speed.py: 52.9 -> 83.6), and at equal idle CPU
+    time (5 minutes, demo, seeds 0/1) SWD 81/88 and KID 35/33 x1e3 instead of 102/109 and
+    100/84 with them (`quality.py`).
     Wider layers run closer to peak but lose at equal time (G and D x2: SWD 144/179).
     1.32 M parameters in all, 0.58 GFLOP per training image.
     """
