@@ -18,13 +18,26 @@ image, mirror images included). So a score of ~1 means "as far from the collecti
 images are from each other", and near 0 a copy. In pixel space the divisor is the matched
 training image's own contrast when that is smaller, in both spaces (`Space.unit`): a copy must
 reproduce content, and a blank canvas (or a faint blob on one) is close to every drawing on white
-paper without copying any. A render's score is the smaller of its two spaces' scores (the more suspicious one), and it is flagged as a **near copy** below
-`NEAR_COPY` = 0.5: closer to one training image than half the usual distance between two
-neighbouring training images. Measured on 200 demo portraits at 64 px: 30 new portraits by the
-same painter score 0.59-1.27 (none flagged); copies that are mirrored, shifted by 2 or 4 px,
-brightened, colour-cast, blurred or noisy score 0.00-0.38 (all flagged); odd 1-3 px shifts
-score 0.15-0.50 (29 of 30 flagged); shifts of 8 px (1/8 of the image) are not found.
-tests/metrics/test_originality.py checks both sides.
+paper without copying any.
+
+**Detail**: a pixel-space match counts only when the render also reproduces the matched image's
+fine detail: the normalised correlation of their band-pass images (64 px, difference of Gaussians
+sigma 0.7 and 2 px: lines and brush texture, not layout), best over offsets of up to 5 px, must be
+at least `DETAIL_MIN`. Why: on blurred 32x32 thumbnails a small line drawing on white is itself a
+faint blob, so a render that is only a faint colour smudge in the same place matched it at
+0.35-0.50 (openclipart people: 3 of 546 renders of the default model at batch 16, 9 of 364 at
+batch 8, none a copy when looked at); their detail correlation was 0.09-0.34 (all below 0.45),
+while every copy tested (mirrored, shifted, brightened, recoloured, blurred by 1-2 px, noisy; 40
+each from the demo and clipart collections) had 0.52-1.00, and every copy flagged before is
+still flagged. Otherwise the feature space alone decides.
+
+A render's score is the smaller of its spaces' scores (the more suspicious one; the pixel space
+only when its detail agrees), and it is flagged as a **near copy** below `NEAR_COPY` = 0.5: closer
+to one training image than half the usual distance between two neighbouring training images.
+Measured on 200 demo portraits at 64 px: 30 new portraits by the same painter score 0.59-1.27
+(none flagged); copies that are mirrored, shifted by 2 or 4 px, brightened, colour-cast, blurred
+or noisy score 0.00-0.38 (all flagged); odd 1-3 px shifts score 0.15-0.50 (29 of 30 flagged);
+shifts of 8 px (1/8 of the image) are not found. tests/metrics/test_originality.py checks both sides.
 """
 
 from __future__ import annotations
@@ -46,6 +59,9 @@ SHIFT = 2  # ... compared at every offset of up to +-2 thumbnail pixels (1/16 of
 CHUNK = 256
 MAX_SCALE_QUERIES = 256  # training images used to measure the typical nearest-neighbour distance
 CANDIDATES = 32  # pixel space: training images (or mirrors) shortlisted per query for the shift search
+DETAIL_SIZE = 64  # band-pass images are compared at 64 px ...
+DETAIL_SHIFT = 5  # ... at every offset of up to +-5 px (the thumbnails' +-2 at 1/32, plus one)
+DETAIL_MIN = 0.45  # a pixel match counts when the band-pass correlation is at least this
 
 
 def thumbnails(images: Any) -> Tensor:
@@ -98,6 +114,47 @@ def coarse(thumbs: Tensor) -> Tensor:
     """(N, 3, 32, 32) -> (N, 192): 8x8 averages, the pixel space's shortlist descriptor (a shift
     of 2 thumbnail pixels moves them by half a pixel, so a shifted copy still ranks near the top)."""
     return F.avg_pool2d(thumbs, THUMB // 8).flatten(1)
+
+
+def _gauss(x: Tensor, sigma: float) -> Tensor:
+    """Separable Gaussian blur of (N, C, H, W), edges replicated."""
+    r = int(3 * sigma + 0.5)
+    t = torch.arange(-r, r + 1, dtype=torch.float32)
+    k = torch.exp(-t**2 / (2 * sigma**2))
+    k = k / k.sum()
+    c = x.shape[1]
+    x = F.pad(x, (r, r, r, r), mode="replicate")
+    x = F.conv2d(x, k.view(1, 1, 1, -1).repeat(c, 1, 1, 1), groups=c)
+    return F.conv2d(x, k.view(1, 1, -1, 1).repeat(c, 1, 1, 1), groups=c)
+
+
+def detail_images(images: Any) -> Tensor:
+    """uint8 (N, H, W, 3) -> uint8 (N, 3, 64, 64): what the detail check keeps of the collection
+    (12 KB an image, area-downsampled when larger)."""
+    out = []
+    for c in chunks(images, CHUNK):
+        x = c.permute(0, 3, 1, 2)
+        if x.shape[-1] != DETAIL_SIZE or x.shape[-2] != DETAIL_SIZE:
+            x = F.interpolate(x.float(), size=(DETAIL_SIZE, DETAIL_SIZE), mode="area").round().to(torch.uint8)
+        out.append(x.contiguous())
+    return torch.cat(out) if out else torch.zeros(0, 3, DETAIL_SIZE, DETAIL_SIZE, dtype=torch.uint8)
+
+
+def band(x: Tensor) -> Tensor:
+    """uint8 (N, 3, 64, 64) -> float (N, 3, 64, 64): difference of Gaussians (sigma 0.7 and 2 px),
+    the detail a copy keeps and a smudge lacks; pixel noise and the layout are both filtered out."""
+    x = x.float()
+    return _gauss(x, 0.7) - _gauss(x, 2.0)
+
+
+def detail_correlation(render: Tensor, train: Tensor) -> float:
+    """Band-pass (3, 64, 64) of a render and of a training image -> the best normalised correlation
+    of the render's centre crop with the training image at every offset of up to DETAIL_SHIFT."""
+    c = DETAIL_SIZE - 2 * DETAIL_SHIFT
+    q = render[:, DETAIL_SHIFT:DETAIL_SHIFT + c, DETAIL_SHIFT:DETAIL_SHIFT + c]  # (3, c, c)
+    dots = F.conv2d(train[None], q[None])[0, 0]  # (2S+1, 2S+1): q . window at each offset
+    norms = F.conv2d((train**2).sum(0)[None, None], torch.ones(1, 1, c, c))[0, 0].clamp_min(0).sqrt()
+    return float((dots / (norms * q.norm() + 1e-6)).max())
 
 
 @dataclass
@@ -190,6 +247,7 @@ class Reference:
     feature: Space
     features: str  # feature-space name
     manifest: list[dict[str, Any]] = field(default_factory=list)
+    detail_images: Tensor | None = None  # (N, 3, 64, 64) uint8: the collection for the detail check
 
     @classmethod
     def build(cls, images: Any, fx: FeatureExtractor, manifest: list[dict[str, Any]] | None = None) -> "Reference":
@@ -204,7 +262,7 @@ class Reference:
         pixel = Space.build("pixel", pix, shifted_crops(thumbs), short, coarse(thumbs), contrast=pix.norm(dim=1))
         blank = torch.cat([fx(c) for c in _flat(images)]).float() if len(images) else feats
         feature = Space.build("feature", feat, feats[:, None], contrast=(feat - torch.cat([blank, blank])).norm(dim=1))
-        return cls(pixel, feature, fx.name, list(manifest or []))
+        return cls(pixel, feature, fx.name, list(manifest or []), detail_images(images))
 
     def check(self, renders: Any, fx: FeatureExtractor) -> list["Originality"]:
         """One `Originality` per render (uint8 (N, H, W, 3)), in order."""
@@ -214,12 +272,22 @@ class Reference:
         feat = fx(renders).float()[:, None]  # (Q, 1, D)
         found = [(self.pixel, *self.pixel.nearest(shifted_crops(thumbs), coarse(thumbs))),  # (Q, 25, D)
                  (self.feature, *self.feature.nearest(feat))]
+        bands = band(detail_images(renders))
         out = []
         for i in range(len(feat)):
-            matches = [self._match(space, float(d[i]), int(j[i])) for space, d, j in found]
-            best = min(matches, key=lambda m: m.score)
-            out.append(Originality(best.score, best.score < NEAR_COPY, best, matches[0], matches[1]))
+            pixel, feature = (self._match(space, float(d[i]), int(j[i])) for space, d, j in found)
+            pixel.detail = self._detail(bands[i], pixel)
+            counted = [m for m in (pixel, feature) if m.detail is None or m.detail >= DETAIL_MIN]
+            best = min(counted, key=lambda m: m.score)
+            out.append(Originality(best.score, best.score < NEAR_COPY, best, pixel, feature))
         return out
+
+    def _detail(self, render_band: Tensor, match: "Match") -> float | None:
+        """Band-pass correlation of a render with its matched training image (mirrored if the match is)."""
+        if self.detail_images is None:
+            return None
+        train = band(self.detail_images[match.index][None])[0]
+        return detail_correlation(render_band, train.flip(2) if match.flipped else train)
 
     def _match(self, space: Space, distance: float, row: int) -> "Match":
         index, flipped = row % space.count, row >= space.count
@@ -238,11 +306,12 @@ class Match:
     id: str | None = None
     title: str | None = None
     author: str | None = None
+    detail: float | None = None  # pixel space: band-pass correlation with the match (counts if >= DETAIL_MIN)
 
 
 @dataclass
 class Originality:
-    score: float  # min of the two spaces' scores; ~1 typical, < NEAR_COPY a near copy
+    score: float  # min of the spaces' scores that count (see DETAIL_MIN); ~1 typical, < NEAR_COPY a near copy
     near_copy: bool
     nearest: Match  # the match that gave the score
     pixel: Match
@@ -253,9 +322,14 @@ class Originality:
         def m(x: Match) -> dict[str, Any]:
             d = asdict(x)
             d["distance"], d["score"] = round(x.distance, 4), round(x.score, 4)
+            if x.detail is None:
+                del d["detail"]
+            else:
+                d["detail"] = round(x.detail, 4)
             return d
 
         return {"score": round(self.score, 4), "near_copy": self.near_copy, "threshold": NEAR_COPY,
+                "detail_min": DETAIL_MIN,
                 "nearest": m(self.nearest), "pixel": m(self.pixel), "feature": m(self.feature)}
 
 
