@@ -87,6 +87,11 @@ def metric_lines(result: dict[str, Any]) -> list[tuple[str, str, str]]:
     return rows
 
 
+def _detail(pixel: dict[str, Any]) -> str:
+    """The pixel match's band-pass correlation (the pixel space counts from `detail_min` up)."""
+    return f"{pixel['detail']:.2f}" if pixel.get("detail") is not None else "-"
+
+
 def write_report(result: dict[str, Any], out: Path, sheet: Path | None) -> Path:
     e = html.escape
     rows = "".join(f"<tr><td>{e(a)}</td><td><b>{e(b)}</b></td><td>{e(c)}</td></tr>" for a, b, c in metric_lines(result))
@@ -99,12 +104,13 @@ def write_report(result: dict[str, Any], out: Path, sheet: Path | None) -> Path:
                 f"<tr{' class=copy' if r['near_copy'] else ''}><td>{r['seed']}</td><td>{r['score']:.3f}</td>"
                 f"<td>{e(str(near.get('title') or ''))}</td><td>{e(str(near.get('author') or ''))}</td>"
                 f"<td>{e(str(near.get('id') or near['index']))}{' (mirrored)' if near['flipped'] else ''}</td>"
-                f"<td>{r['pixel']['distance']:.1f}</td><td>{r['feature']['distance']:.3f}</td></tr>")
+                f"<td>{r['pixel']['distance']:.1f}</td><td>{_detail(r['pixel'])}</td>"
+                f"<td>{r['feature']['distance']:.3f}</td></tr>")
         pairs = ("<h2>Closest renders</h2><p>Each render beside its nearest training image, worst first "
                  "(<code>belamy sample RUN --seeds N</code> re-renders one).</p>"
                  + (f'<img src="{e(sheet.name)}" alt="closest pairs">' if sheet else "")
                  + "<table><tr><th>seed</th><th>score</th><th>nearest: title</th><th>author</th><th>id</th>"
-                   "<th>pixel RMS</th><th>feature dist.</th></tr>" + "".join(items) + "</table>")
+                   "<th>pixel RMS</th><th>pixel detail</th><th>feature dist.</th></tr>" + "".join(items) + "</table>")
     doc = f"""<!doctype html><html><head><meta charset="utf-8"><title>belamy eval {e(result['run'])}</title>
 <style>body{{font-family:sans-serif;max-width:1200px;margin:2em auto;color:#222}}td,th{{padding:4px 10px;
 text-align:left;vertical-align:top;border-bottom:1px solid #ddd}}tr.copy td{{color:#b00}}img{{max-width:100%}}</style>
