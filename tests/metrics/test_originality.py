@@ -16,7 +16,7 @@ from belamy.metrics.originality import NEAR_COPY, Reference, summarize
 def portraits() -> np.ndarray:
     from belamy.data.demo import render_portrait
 
-    return np.stack([np.asarray(render_portrait(i, 32)) for i in range(56)])
+    return np.stack([np.asarray(render_portrait(i, 64)) for i in range(56)])
 
 
 def test_copies_flagged_new_images_not(portraits: np.ndarray) -> None:
@@ -30,6 +30,8 @@ def test_copies_flagged_new_images_not(portraits: np.ndarray) -> None:
         "same": src,
         "mirrored": src[:, :, ::-1],
         "shifted": np.roll(src, (2, -2), axis=(1, 2)),
+        "shifted 3 px": np.roll(src, (3, 1), axis=(1, 2)),  # half a thumbnail pixel off the whole-pixel grid
+        "shifted 4 px": np.roll(src, (-4, 4), axis=(1, 2)),  # half a shortlist cell
         "recoloured": np.clip(src.astype(int) * np.array([1.08, 1.0, 0.9]) + 6, 0, 255).astype(np.uint8),
     }
     for name, renders in copies.items():
@@ -53,13 +55,13 @@ def test_copies_flagged_new_images_not(portraits: np.ndarray) -> None:
 def test_shortlist_finds_what_exhaustive_search_finds(portraits: np.ndarray) -> None:
     from dataclasses import replace
 
-    from belamy.metrics.originality import coarse, shifted_crops, thumbnails
+    from belamy.metrics.originality import query_crops
 
     ref = Reference.build(portraits[:48], random_features())
     queries = np.concatenate([portraits[48:], np.roll(portraits[:8], 2, axis=2)])
-    th = thumbnails(queries)
-    fast = ref.pixel.nearest(shifted_crops(th), coarse(th))
-    full = replace(ref.pixel, shortlist=None).nearest(shifted_crops(th))
+    crops, short = query_crops(queries)
+    fast = ref.pixel.nearest(crops, short)
+    full = replace(ref.pixel, shortlist=None).nearest(crops)
     assert torch.allclose(fast[0], full[0]) and torch.equal(fast[1], full[1])
 
 

@@ -7,8 +7,8 @@ training image in two spaces, each searched over the training images *and their 
 
 - **pixel**: 32x32 thumbnails (area-averaged, softly blurred) with each colour channel's mean
   removed (so a global brightness or colour-cast change does not hide a copy), compared at every
-  offset up to 2 thumbnail pixels (1/16 of the image) so a shifted copy is found; distance = RMS
-  difference in 0-255 levels over the overlap.
+  offset up to 2 thumbnail pixels (1/16 of the image) in half-pixel steps so a shifted copy is
+  found; distance = RMS difference in 0-255 levels over the overlap.
 - **feature**: Euclidean distance in a multi-scale feature space (`belamy-rand-v1` by default:
   colour/texture statistics at four scales plus coarse layout, see `features.py`).
 
@@ -34,10 +34,11 @@ still flagged. Otherwise the feature space alone decides.
 A render's score is the smaller of its spaces' scores (the more suspicious one; the pixel space
 only when its detail agrees), and it is flagged as a **near copy** below `NEAR_COPY` = 0.5: closer
 to one training image than half the usual distance between two neighbouring training images.
-Measured on 200 demo portraits at 64 px: 30 new portraits by the same painter score 0.59-1.27
-(none flagged); copies that are mirrored, shifted by 2 or 4 px, brightened, colour-cast, blurred
-or noisy score 0.00-0.38 (all flagged); odd 1-3 px shifts score 0.15-0.50 (29 of 30 flagged);
-shifts of 8 px (1/8 of the image) are not found. tests/metrics/test_originality.py checks both sides.
+Measured on 200 demo portraits at 64 px: 30 new portraits by the same painter score 0.46-1.31 (one
+flagged, 0.46: the same pose, face and hair as a training portrait in another coat colour); copies
+that are mirrored, moved by 1-4 px in any direction, brightened, colour-cast, blurred by 1-2 px or
+noisy score 0.00-0.44 (all flagged); moves of 5 px are found 25 times in 30, of 6 px 3 times, of
+8 px (1/8 of the image) never. tests/metrics/test_originality.py checks both sides.
 """
 
 from __future__ import annotations
@@ -64,16 +65,43 @@ DETAIL_SHIFT = 5  # ... at every offset of up to +-5 px (the thumbnails' +-2 at 
 DETAIL_MIN = 0.45  # a pixel match counts when the band-pass correlation is at least this
 
 
-def thumbnails(images: Any) -> Tensor:
+def thumbnails(images: Any, half_shifts: bool = False) -> Tensor:
     """uint8 (N, H, W, 3) -> (N, 3, 32, 32) float32 in 0-255 levels: area-downsampled, softened
     by a 5-tap binomial blur (so shifts by half a thumbnail pixel barely matter), each channel's
-    mean removed."""
+    mean removed. With `half_shifts`: (N, 4, 3, 32, 32), the image also moved by half a thumbnail
+    pixel down, right and both (edges replicated), so that with the whole-pixel offsets of
+    `shifted_crops` a copy moved by any multiple of 1/64 of the image lines up exactly."""
     out = []
     for c in chunks(images, CHUNK):
-        x = F.interpolate(c.permute(0, 3, 1, 2).float(), size=(THUMB, THUMB), mode="area")
-        x = _blur(x)
-        out.append(x - x.mean(dim=(2, 3), keepdim=True))
-    return torch.cat(out) if out else torch.zeros(0, 3, THUMB, THUMB)
+        x = F.interpolate(c.permute(0, 3, 1, 2).float(), size=(2 * THUMB, 2 * THUMB), mode="area")
+        moves = ((0, 0), (1, 0), (0, 1), (1, 1)) if half_shifts else ((0, 0),)
+        views = [F.pad(x, (dx, 0, dy, 0), mode="replicate")[:, :, :2 * THUMB, :2 * THUMB] for dy, dx in moves]
+        t = _blur(F.avg_pool2d(torch.cat(views), 2))  # (V*n, 3, 32, 32)
+        t = (t - t.mean(dim=(2, 3), keepdim=True)).view(len(moves), len(x), 3, THUMB, THUMB).transpose(0, 1)
+        out.append(t if half_shifts else t[:, 0])
+    if out:
+        return torch.cat(out)
+    return torch.zeros(0, 4, 3, THUMB, THUMB) if half_shifts else torch.zeros(0, 3, THUMB, THUMB)
+
+
+def query_crops(images: Any) -> tuple[Tensor, Tensor]:
+    """uint8 (N, H, W, 3) -> the pixel space's query descriptors: (N, 100, D) crops (4 half-pixel
+    moves x 25 whole-pixel offsets) and (N, 9, 192) shortlist descriptors (`shortlist_queries`)."""
+    thumbs = thumbnails(images, half_shifts=True)  # (N, 4, 3, 32, 32)
+    n, v = thumbs.shape[:2]
+    crops = shifted_crops(thumbs.flatten(0, 1))  # (N*4, 25, D)
+    return crops.view(n, v * crops.shape[1], crops.shape[2]), shortlist_queries(thumbs[:, 0])
+
+
+def shortlist_queries(thumbs: Tensor) -> Tensor:
+    """(N, 3, 32, 32) -> (N, 9, 192): `coarse` of the thumbnail moved by -2, 0 and +2 pixels each
+    way (edges replicated). Why: on a collection of similar pictures a copy moved by half a coarse
+    cell fell out of the 32 candidates (15 of 40 demo portraits moved by 4 px were missed)."""
+    p = SHIFT
+    padded = F.pad(thumbs, (p, p, p, p), mode="replicate")
+    moved = [padded[:, :, p - dy:p - dy + THUMB, p - dx:p - dx + THUMB]
+             for dy in (-SHIFT, 0, SHIFT) for dx in (-SHIFT, 0, SHIFT)]
+    return torch.stack([coarse(m) for m in moved], dim=1)
 
 
 def _blur(x: Tensor) -> Tensor:
@@ -164,9 +192,10 @@ class Space:
     are (Q, S, D): S variants of each query (shifted crops), the nearest over all of them counts.
 
     With `shortlist` descriptors (the pixel space), each query is first compared with every
-    training image on those cheap descriptors and only the CANDIDATES closest get the full
-    shift search: 25 shifts x 2352 values against 32 candidates instead of against the whole
-    collection and its mirrors (for 20,000 images, ~40 GFLOP instead of ~1 TFLOP per 100 queries)."""
+    training image on those cheap descriptors (the nearest of 9 moved versions) and only the
+    CANDIDATES closest get the full shift search: 100 shifts x 2352 values against 32 candidates
+    instead of against the whole collection and its mirrors (for 20,000 images, ~150 GFLOP
+    instead of ~4.7 TFLOP per 100 queries)."""
 
     name: str
     ref: Tensor  # (2N, D)
@@ -194,7 +223,7 @@ class Space:
 
     def nearest(self, queries: Tensor, short: Tensor | None = None,
                 exclude: Tensor | None = None) -> tuple[Tensor, Tensor]:
-        """(Q, S, D) queries (+ (Q, d) shortlist descriptors when the space has them) -> (Q,)
+        """(Q, S, D) queries (+ (Q, d) or (Q, V, d) shortlist descriptors when the space has them) -> (Q,)
         distance and (Q,) row of the nearest reference descriptor. `exclude` (Q,): a training
         index per query whose rows (the image and its mirror) are skipped."""
         dist, idx = [], []
@@ -206,7 +235,9 @@ class Space:
                 d = torch.cdist(q.flatten(0, 1), self.ref).view(len(q), q.shape[1], -1).min(dim=1).values  # (q, 2N)
                 rows = None
             else:
-                c = self._masked(torch.cdist(short[at:at + step], self.shortlist), ex)  # (q, 2N)
+                sq = short[at:at + step]  # (q, d) or (q, V, d): V moved versions, the nearest counts
+                c = torch.cdist(sq.flatten(0, 1) if sq.dim() == 3 else sq, self.shortlist)
+                c = self._masked(c.view(len(sq), -1, c.shape[1]).min(dim=1).values, ex)  # (q, 2N)
                 top = c.topk(min(CANDIDATES, c.shape[1]), dim=1, largest=False)
                 rows = top.indices  # (q, K)
                 d = torch.cdist(q, self.ref[rows]).min(dim=1).values  # (q, S, K) -> (q, K)
@@ -227,16 +258,20 @@ class Space:
     @classmethod
     def build(cls, name: str, ref: Tensor, queries: Tensor, shortlist: Tensor | None = None,
               short_queries: Tensor | None = None, contrast: Tensor | None = None) -> "Space":
-        """`queries` (N, S, D) (and `short_queries` (N, d)): the training images' own query
-        descriptors. The scale is measured on up to MAX_SCALE_QUERIES of them spread over the set:
-        the distance to the nearest reference row other than the image itself and its own
-        mirror; the median of those."""
-        n = ref.shape[0] // 2
-        pick = torch.from_numpy(np.unique(np.linspace(0, n - 1, min(n, MAX_SCALE_QUERIES)).round().astype(np.int64)))
+        """`queries` (P, S, D) (and `short_queries` (P, d)): the query descriptors of the training
+        images `scale_sample(N)` picks. The scale is the median over them of the distance to the
+        nearest reference row other than the image itself and its own mirror."""
+        pick = torch.from_numpy(scale_sample(ref.shape[0] // 2))
         space = cls(name, ref, 0.0, shortlist, contrast)
-        dist, _ = space.nearest(queries[pick], short_queries[pick] if short_queries is not None else None, exclude=pick)
+        dist, _ = space.nearest(queries, short_queries, exclude=pick)
         space.scale = float(dist.median())
         return space
+
+
+def scale_sample(n: int) -> np.ndarray:
+    """Indices of up to MAX_SCALE_QUERIES training images spread over a collection of n, whose
+    distances to their nearest neighbours set a space's scale."""
+    return np.unique(np.linspace(0, n - 1, min(n, MAX_SCALE_QUERIES)).round().astype(np.int64))
 
 
 @dataclass
@@ -259,18 +294,20 @@ class Reference:
         feats = fx(images).float()
         feat = torch.cat([feats, fx(_flipped(images)).float()])
         # a mean-removed thumbnail's norm is its distance from a flat one
-        pixel = Space.build("pixel", pix, shifted_crops(thumbs), short, coarse(thumbs), contrast=pix.norm(dim=1))
+        pick = scale_sample(len(images))
+        crops, short_queries = query_crops(images[pick])
+        pixel = Space.build("pixel", pix, crops, short, short_queries, contrast=pix.norm(dim=1))
         blank = torch.cat([fx(c) for c in _flat(images)]).float() if len(images) else feats
-        feature = Space.build("feature", feat, feats[:, None], contrast=(feat - torch.cat([blank, blank])).norm(dim=1))
+        feature = Space.build("feature", feat, feats[pick][:, None],
+                              contrast=(feat - torch.cat([blank, blank])).norm(dim=1))
         return cls(pixel, feature, fx.name, list(manifest or []), detail_images(images))
 
     def check(self, renders: Any, fx: FeatureExtractor) -> list["Originality"]:
         """One `Originality` per render (uint8 (N, H, W, 3)), in order."""
         if fx.name != self.features:
             raise ValueError(f"reference built with {self.features}, checked with {fx.name}")
-        thumbs = thumbnails(renders)
         feat = fx(renders).float()[:, None]  # (Q, 1, D)
-        found = [(self.pixel, *self.pixel.nearest(shifted_crops(thumbs), coarse(thumbs))),  # (Q, 25, D)
+        found = [(self.pixel, *self.pixel.nearest(*query_crops(renders))),  # (Q, 100, D)
                  (self.feature, *self.feature.nearest(feat))]
         bands = band(detail_images(renders))
         out = []
