@@ -121,8 +121,12 @@ def gflop_per_image(extra: list[str], res: int) -> float:
 
 
 def main() -> None:
+    from belamy.config import train_preset
+
     ap = argparse.ArgumentParser()
     ap.add_argument("--steps", type=int, default=40)
+    ap.add_argument("--min-images", type=int, default=1280,
+                    help="belamy configurations run at least this many images (small batches: enough lazy-R1 intervals)")
     ap.add_argument("--threads", type=int, default=os.cpu_count() or 2)
     ap.add_argument("--only-64", action="store_true", help="skip the 128 px configurations (minutes each on a CPU)")
     args = ap.parse_args()
@@ -138,22 +142,23 @@ def main() -> None:
                     "peak_rss_mb": peak_rss,
                     "gflop_per_img": round(gflop_per_image(["--preset", "dcgan-64"], 64), 3)})  # same network
     for name, extra, res in configs:
-        row = run_belamy(colls[res], root / name.replace(" ", "_").replace("/", ""), extra, args.steps, args.threads)
-        results.append({"config": name, "resolution": res, "gflop_per_img": round(gflop_per_image(extra, res), 3), **row})
+        steps = max(args.steps, -(-args.min_images // train_preset(extra[extra.index("--preset") + 1]).batch))
+        row = run_belamy(colls[res], root / name.replace(" ", "_").replace("/", ""), extra, steps, args.threads)
+        results.append({"config": name, "resolution": res, "steps": steps, "gflop_per_img": round(gflop_per_image(extra, res), 3), **row})
         print(f"  {name}: {row['img_s']} img/s", file=sys.stderr)
     peak = max(peak, matmul_peak(args.threads))
     for row in results:
         row["achieved_gflop_s"] = round(row["gflop_per_img"] * row["img_s"], 1)
         row["of_peak"] = round(row["achieved_gflop_s"] / peak, 3)
     base = results[0]["img_s"]
-    print(f"\ntraining speed on {os.cpu_count()} CPU cores, {args.threads} threads, {args.steps} steps each; "
+    print(f"\ntraining speed on {os.cpu_count()} CPU cores, {args.threads} threads, at least {args.steps} steps and {args.min_images} images each; "
           f"matmul peak {peak:.0f} GFLOP/s\n")
     print(f"{'configuration':44s} {'px':>4s} {'img/s':>7s} {'vs plain':>9s} {'peak MB':>8s} {'GFLOP/img':>10s} "
           f"{'GFLOP/s':>8s} {'of peak':>8s}")
     for row in results:
         print(f"{row['config']:44s} {row['resolution']:4d} {row['img_s']:7.1f} {row['img_s'] / base:8.2f}x "
               f"{row['peak_rss_mb']:8.0f} {row['gflop_per_img']:10.2f} {row['achieved_gflop_s']:8.1f} {row['of_peak']:8.0%}")
-    write_result("train_speed", {"steps": args.steps, "threads": args.threads, "matmul_peak_gflop_s": round(peak, 1),
+    write_result("train_speed", {"steps": args.steps, "min_images": args.min_images, "threads": args.threads, "matmul_peak_gflop_s": round(peak, 1),
                                  "rows": results})
 
 if __name__ == "__main__":
