@@ -104,13 +104,14 @@ def shortlist_queries(thumbs: Tensor) -> Tensor:
     return torch.stack([coarse(m) for m in moved], dim=1)
 
 
-def _blur(x: Tensor) -> Tensor:
-    """Separable [1 4 6 4 1]/16 blur of (N, C, H, W), edges replicated."""
-    k = torch.tensor([1.0, 4.0, 6.0, 4.0, 1.0]) / 16
-    c = x.shape[1]
-    x = F.pad(x, (2, 2, 2, 2), mode="replicate")
-    x = F.conv2d(x, k.view(1, 1, 1, 5).repeat(c, 1, 1, 1), groups=c)
-    return F.conv2d(x, k.view(1, 1, 5, 1).repeat(c, 1, 1, 1), groups=c)
+def _blur(x: Tensor, k: Tensor | None = None) -> Tensor:
+    """Separable blur of (N, C, H, W) by the odd 1-D kernel k (default binomial [1 4 6 4 1]/16),
+    edges replicated."""
+    k = torch.tensor([1.0, 4.0, 6.0, 4.0, 1.0]) / 16 if k is None else k
+    c, r = x.shape[1], len(k) // 2
+    x = F.pad(x, (r, r, r, r), mode="replicate")
+    x = F.conv2d(x, k.view(1, 1, 1, -1).repeat(c, 1, 1, 1), groups=c)
+    return F.conv2d(x, k.view(1, 1, -1, 1).repeat(c, 1, 1, 1), groups=c)
 
 
 def centre_crops(thumbs: Tensor) -> Tensor:
@@ -144,16 +145,11 @@ def coarse(thumbs: Tensor) -> Tensor:
     return F.avg_pool2d(thumbs, THUMB // 8).flatten(1)
 
 
-def _gauss(x: Tensor, sigma: float) -> Tensor:
-    """Separable Gaussian blur of (N, C, H, W), edges replicated."""
-    r = int(3 * sigma + 0.5)
-    t = torch.arange(-r, r + 1, dtype=torch.float32)
+def _gaussian(sigma: float) -> Tensor:
+    """A normalised 1-D Gaussian kernel reaching 3 sigma."""
+    t = torch.arange(-int(3 * sigma + 0.5), int(3 * sigma + 0.5) + 1, dtype=torch.float32)
     k = torch.exp(-t**2 / (2 * sigma**2))
-    k = k / k.sum()
-    c = x.shape[1]
-    x = F.pad(x, (r, r, r, r), mode="replicate")
-    x = F.conv2d(x, k.view(1, 1, 1, -1).repeat(c, 1, 1, 1), groups=c)
-    return F.conv2d(x, k.view(1, 1, -1, 1).repeat(c, 1, 1, 1), groups=c)
+    return k / k.sum()
 
 
 def detail_images(images: Any) -> Tensor:
@@ -172,7 +168,7 @@ def band(x: Tensor) -> Tensor:
     """uint8 (N, 3, 64, 64) -> float (N, 3, 64, 64): difference of Gaussians (sigma 0.7 and 2 px),
     the detail a copy keeps and a smudge lacks; pixel noise and the layout are both filtered out."""
     x = x.float()
-    return _gauss(x, 0.7) - _gauss(x, 2.0)
+    return _blur(x, _gaussian(0.7)) - _blur(x, _gaussian(2.0))
 
 
 def detail_correlation(render: Tensor, train: Tensor) -> float:
