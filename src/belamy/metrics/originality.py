@@ -29,7 +29,9 @@ faint blob, so a render that is only a faint colour smudge in the same place mat
 batch 8, none a copy when looked at); their detail correlation was 0.09-0.34 (all below 0.45),
 while every copy tested (mirrored, shifted, brightened, recoloured, blurred by 1-2 px, noisy; 40
 each from the demo and clipart collections) had 0.52-1.00, and every copy flagged before is
-still flagged. Otherwise the feature space alone decides.
+still flagged. Otherwise the feature space alone decides. Known limit: for a drawing only a few
+pixels wide the band sees its blob, not its inner detail (a dark blob where tiny black lips are
+scored detail 0.63), so a blob in its place can still be flagged.
 
 A render's score is the smaller of its spaces' scores (the more suspicious one; the pixel space
 only when its detail agrees), and it is flagged as a **near copy** below `NEAR_COPY` = 0.5: closer
