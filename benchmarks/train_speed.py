@@ -110,19 +110,23 @@ def matmul_peak(threads: int) -> float:
     return float(r.stdout.strip())
 
 
+def preset_of(extra: list[str]):
+    """The TrainConfig of the preset a configuration's `belamy train` arguments name."""
+    from belamy.config import train_preset
+
+    return train_preset(extra[extra.index("--preset") + 1])
+
+
 def gflop_per_image(extra: list[str], res: int) -> float:
     """Counted training GFLOP per real image of the model a preset (and --resolution) trains."""
-    from belamy.config import train_preset
     from belamy.models import build_discriminator, build_generator
     from belamy.models.flops import train_step_flops_per_image
 
-    cfg = train_preset(extra[extra.index("--preset") + 1]).model.replace(resolution=res)
+    cfg = preset_of(extra).model.replace(resolution=res)
     return train_step_flops_per_image(build_generator(cfg), build_discriminator(cfg), cfg)["total"] / 1e9
 
 
 def main() -> None:
-    from belamy.config import train_preset
-
     ap = argparse.ArgumentParser()
     ap.add_argument("--steps", type=int, default=40)
     ap.add_argument("--min-images", type=int, default=1280,
@@ -142,7 +146,7 @@ def main() -> None:
                     "peak_rss_mb": peak_rss,
                     "gflop_per_img": round(gflop_per_image(["--preset", "dcgan-64"], 64), 3)})  # same network
     for name, extra, res in configs:
-        steps = max(args.steps, -(-args.min_images // train_preset(extra[extra.index("--preset") + 1]).batch))
+        steps = max(args.steps, -(-args.min_images // preset_of(extra).batch))
         row = run_belamy(colls[res], root / name.replace(" ", "_").replace("/", ""), extra, steps, args.threads)
         results.append({"config": name, "resolution": res, "steps": steps, "gflop_per_img": round(gflop_per_image(extra, res), 3), **row})
         print(f"  {name}: {row['img_s']} img/s", file=sys.stderr)

@@ -279,8 +279,8 @@ class Reference:
     pixel: Space
     feature: Space
     features: str  # feature-space name
+    detail_images: Tensor  # (N, 3, 64, 64) uint8: the collection for the detail check
     manifest: list[dict[str, Any]] = field(default_factory=list)
-    detail_images: Tensor | None = None  # (N, 3, 64, 64) uint8: the collection for the detail check
 
     @classmethod
     def build(cls, images: Any, fx: FeatureExtractor, manifest: list[dict[str, Any]] | None = None) -> "Reference":
@@ -298,7 +298,7 @@ class Reference:
         blank = torch.cat([fx(c) for c in _flat(images)]).float() if len(images) else feats
         feature = Space.build("feature", feat, feats[pick][:, None],
                               contrast=(feat - torch.cat([blank, blank])).norm(dim=1))
-        return cls(pixel, feature, fx.name, list(manifest or []), detail_images(images))
+        return cls(pixel, feature, fx.name, detail_images(images), list(manifest or []))
 
     def check(self, renders: Any, fx: FeatureExtractor) -> list["Originality"]:
         """One `Originality` per render (uint8 (N, H, W, 3)), in order."""
@@ -317,10 +317,8 @@ class Reference:
             out.append(Originality(best.score, best.score < NEAR_COPY, best, pixel, feature))
         return out
 
-    def _detail(self, render_band: Tensor, match: "Match") -> float | None:
+    def _detail(self, render_band: Tensor, match: "Match") -> float:
         """Band-pass correlation of a render with its matched training image (mirrored if the match is)."""
-        if self.detail_images is None:
-            return None
         train = band(self.detail_images[match.index][None])[0]
         return detail_correlation(render_band, train.flip(2) if match.flipped else train)
 
