@@ -26,3 +26,27 @@ def write_result(name: str, payload: dict[str, Any]) -> Path:
     path.write_text(json.dumps({"benchmark": name, "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
                                 "machine": machine(), **payload}, indent=2))
     return path
+
+
+def train_config(args: list[str]):
+    """The TrainConfig that `belamy train` builds from these arguments' `--preset` and `--set k=v`s."""
+    from belamy.config import set_field, train_preset
+
+    cfg = train_preset(args[args.index("--preset") + 1] if "--preset" in args else "cpu-quick-64")
+    for i, a in enumerate(args[:-1]):
+        if a == "--set":
+            key, _, value = args[i + 1].partition("=")
+            set_field(cfg, key, value)
+    return cfg
+
+
+def idle_images(cfg, seconds: float, img_s: dict[int, float]) -> int:
+    """Images a configuration trains in `seconds` of an idle machine, from its img/s at each batch
+    (`train_speed.py`): at its start batch until `batch_start_kimg`, then at its batch."""
+    if cfg.batch_start:
+        early = cfg.batch_start_kimg * 1000
+        t_early = early / img_s[cfg.batch_start]
+        if seconds <= t_early:
+            return int(seconds * img_s[cfg.batch_start])
+        return int(early + (seconds - t_early) * img_s[cfg.batch])
+    return int(seconds * img_s[cfg.batch])

@@ -47,7 +47,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
-from common import write_result  # noqa: E402
+from common import idle_images, train_config, write_result  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 MODELS = {"default": ["--preset", "cpu-quick-64"], "dcgan": ["--preset", "dcgan-64"]}
@@ -106,11 +106,13 @@ def peers_status() -> dict[str, str]:
     return out
 
 
-def idle_speeds(path: Path = ROOT / "benchmarks" / "results" / "train_speed.json") -> dict[str, float]:
-    """img/s of each model on an idle machine, from the latest `benchmarks/train_speed.py` run."""
+def idle_speeds(path: Path = ROOT / "benchmarks" / "results" / "train_speed.json") -> dict[str, dict[int, float]]:
+    """img/s by batch of each model on an idle machine, from the latest `benchmarks/train_speed.py`
+    run (the default has two rows when its preset starts with a smaller batch)."""
     rows = json.loads(path.read_text())["rows"]
     pick = {"default": "cpu-quick-64", "dcgan": "belamy dcgan-64"}
-    return {m: next(r["img_s"] for r in rows if key in r["config"]) for m, key in pick.items()}
+    return {m: {r["batch"]: r["img_s"] for r in rows if key in r["config"] and r.get("resolution") == 64}
+            for m, key in pick.items()}
 
 
 class Judge:
@@ -198,7 +200,8 @@ def train_and_measure(job: dict, judge: Judge, models: dict, budgets: list[float
     run_dir = job["run_dir"]
     for i, minutes in enumerate(budgets):
         if unit == "idle-minutes":
-            limit = ["--kimg", f"{minutes * 60 * speeds[job['model']] / 1000:.3f}"]
+            images = idle_images(train_config(models[job["model"]]), minutes * 60, speeds[job["model"]])
+            limit = ["--kimg", f"{images / 1000:.3f}"]
         else:
             limit = [f"--{unit}", f"{minutes:g}"]
         common = [*limit, "--threads", str(threads), "--device", "cpu"]

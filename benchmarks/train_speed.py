@@ -25,7 +25,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from common import write_result  # noqa: E402
+from common import train_config, write_result  # noqa: E402
 
 PLAIN_DCGAN = r'''
 import resource, sys, time, numpy as np, torch, torch.nn as nn
@@ -61,7 +61,9 @@ print(f"RESULT {(steps - 5) * bs / dt:.2f} {resource.getrusage(resource.RUSAGE_S
 
 CONFIGS = [
     ("belamy dcgan-64", ["--preset", "dcgan-64"], 64),
-    ("belamy cpu-quick-64 (stylegan2, default)", ["--preset", "cpu-quick-64"], 64),
+    # the default's two phases, each measured on its own: its batch, and its start batch (the first kimg)
+    ("belamy cpu-quick-64 (stylegan2, default)", ["--preset", "cpu-quick-64", "--set", "batch_start=0"], 64),
+    ("belamy cpu-quick-64 start batch", ["--preset", "cpu-quick-64", "--set", "batch=START", "--set", "batch_start=0"], 64),
     ("belamy dcgan-128", ["--preset", "dcgan-128"], 128),
     ("belamy stylegan2 cpu widths @128", ["--preset", "cpu-quick-64", "--resolution", "128"], 128),
 ]
@@ -110,11 +112,12 @@ def matmul_peak(threads: int) -> float:
     return float(r.stdout.strip())
 
 
-def preset_of(extra: list[str]):
-    """The TrainConfig of the preset a configuration's `belamy train` arguments name."""
-    from belamy.config import train_preset
-
-    return train_preset(extra[extra.index("--preset") + 1])
+def resolve_start(extra: list[str]) -> list[str] | None:
+    """`batch=START` -> the preset's start batch (None when the preset has none)."""
+    if "batch=START" not in extra:
+        return extra
+    start = train_config(extra[:extra.index("batch=START") - 1]).batch_start
+    return [f"batch={start}" if a == "batch=START" else a for a in extra] if start else None
 
 
 def gflop_per_image(extra: list[str], res: int) -> float:
@@ -122,7 +125,7 @@ def gflop_per_image(extra: list[str], res: int) -> float:
     from belamy.models import build_discriminator, build_generator
     from belamy.models.flops import train_step_flops_per_image
 
-    cfg = preset_of(extra).model.replace(resolution=res)
+    cfg = train_config(extra).model.replace(resolution=res)
     return train_step_flops_per_image(build_generator(cfg), build_discriminator(cfg), cfg)["total"] / 1e9
 
 
@@ -142,13 +145,18 @@ def main() -> None:
     r = subprocess.run([sys.executable, "-c", PLAIN_DCGAN, str(colls[64]), str(args.steps), str(args.threads)],
                        capture_output=True, text=True, check=True)
     img_s, peak_rss = map(float, r.stdout.split("RESULT")[1].split())
-    results.append({"config": "baseline: plain DCGAN loop @64 (batch 128)", "resolution": 64, "img_s": img_s,
+    results.append({"config": "baseline: plain DCGAN loop @64 (batch 128)", "resolution": 64, "batch": 128, "img_s": img_s,
                     "peak_rss_mb": peak_rss,
                     "gflop_per_img": round(gflop_per_image(["--preset", "dcgan-64"], 64), 3)})  # same network
     for name, extra, res in configs:
-        steps = max(args.steps, -(-args.min_images // preset_of(extra).batch))
+        extra = resolve_start(extra)
+        if extra is None:
+            continue
+        batch = train_config(extra).batch
+        steps = max(args.steps, -(-args.min_images // batch))
         row = run_belamy(colls[res], root / name.replace(" ", "_").replace("/", ""), extra, steps, args.threads)
-        results.append({"config": name, "resolution": res, "steps": steps, "gflop_per_img": round(gflop_per_image(extra, res), 3), **row})
+        results.append({"config": f"{name} (batch {batch})" if "start batch" in name else name, "resolution": res,
+                        "batch": batch, "steps": steps, "gflop_per_img": round(gflop_per_image(extra, res), 3), **row})
         print(f"  {name}: {row['img_s']} img/s", file=sys.stderr)
     peak = max(peak, matmul_peak(args.threads))
     for row in results:

@@ -52,6 +52,24 @@ def test_resume_equals_uninterrupted(tiny_collection: Path, tmp_path: Path, name
     assert any(not torch.equal(init[k[2:]], a[k]) for k in a if k.startswith("G/") and k[2:] in init)
 
 
+@pytest.mark.parametrize("pause", [3, 5])  # before and after the switch to the full batch
+def test_start_batch_switches_by_images_and_resumes_exactly(tiny_collection: Path, tmp_path: Path, pause: int):
+    def config(steps: int):
+        cfg = tiny_config("stylegan2", "ada")
+        cfg.batch_start, cfg.batch_start_kimg, cfg.steps = 4, 0.016, steps  # 4 steps of 4, then 8
+        return cfg
+
+    straight = train(tiny_collection, tmp_path / "straight", config(7), progress=False)
+    train(tiny_collection, tmp_path / "resumed", config(pause), progress=False)
+    train(None, tmp_path / "resumed", resume=True, progress=False, steps=7)
+    a, b = weights(tmp_path / "straight"), weights(tmp_path / "resumed")
+    for k in a:
+        assert torch.equal(a[k], b[k]), k
+    state = json.loads((ckpt.latest(tmp_path / "straight") / ckpt.STATE).read_text())["train_state"]
+    assert state["images"] == 4 * 4 + 3 * 8 == config(7).images_after(7)
+    assert "Batch 8 (4 for the first 0.016 kimg)" in (straight.path / "MODEL_CARD.md").read_text()
+
+
 def test_run_outputs(tiny_collection: Path, tmp_path: Path):
     cfg = tiny_config()
     cfg.steps = 6

@@ -165,7 +165,8 @@ def sample(run: "Run", seeds: list[int], out: Path, truncation: float = 1.0, noi
             imgs = render_batch(G, chunk, truncation, dev, noise_mode)
             found = check(imgs) if check is not None else [None] * len(chunk)
             for seed, arr, orig in zip(chunk, imgs, found):
-                record = render_record(run, "sample", dev, seed=seed, truncation=truncation, noise_mode=noise_mode)
+                record = render_record(run, "sample", dev, seed=seed, truncation=truncation, noise_mode=noise_mode,
+                                       batch_seeds=chunk)
                 if orig is not None:
                     record["originality"] = orig
                 paths.append(save_render(arr, out / f"{seed_name(seed)}.png", record))
@@ -216,7 +217,10 @@ def reproduce(record_path: Path, out: Path | None = None, device: str = "cpu") -
 
         arr = render_latent(G, resolve(record["latent"], G, run), record["truncation"], record["noise_mode"])
     else:
-        arr = render_batch(G, [record["seed"]], record["truncation"], dev, record["noise_mode"])[0]
+        # the seeds it was rendered with: a batched matmul may round the last bit differently from a
+        # single render, and a record promises the same pixels
+        batch = record.get("batch_seeds") or [record["seed"]]
+        arr = render_batch(G, batch, record["truncation"], dev, record["noise_mode"])[batch.index(record["seed"])]
     if out is not None:
         save_png(arr, out)
     return arr

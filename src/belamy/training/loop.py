@@ -40,6 +40,7 @@ class StepInput:
     z_g: torch.Tensor
     seed: int
     device: torch.device
+    batch: int  # the global batch of this step (all ranks)
 
     def gen(self, purpose: str) -> torch.Generator:
         return torch.Generator(device=self.device).manual_seed(mix(self.seed, PURPOSES[purpose]))
@@ -98,25 +99,26 @@ class Trainer:
     def observe_real_logits(self, logits: torch.Tensor) -> None:
         if self.ada is not None:
             signs = all_reduce_sum(logits.detach().sign().sum().reshape(1).float(), self.env)
-            self.ada.accumulate(signs[0], self.cfg.batch)  # the global batch's evidence, same on every rank
+            self.ada.accumulate(signs[0], self.cfg.batch_at(self.state.images))  # the global batch's evidence, same on every rank
 
     # -- one iteration ------------------------------------------------------------------------------
     def step_input(self) -> tuple[StepInput, Cursor]:
         t0 = time.perf_counter()
         st, cfg, env = self.state, self.cfg, self.env
-        per_rank = cfg.batch // env.world
+        batch = cfg.batch_at(st.images)
+        per_rank = batch // env.world
         rows = slice(env.rank * per_rank, (env.rank + 1) * per_rank)
-        indices, cursor = self.data.global_indices(Cursor(st.epoch, st.cursor), cfg.batch)
+        indices, cursor = self.data.global_indices(Cursor(st.epoch, st.cursor), batch)
         real = self.data.batch(indices, st.step, rows)
         seed = mix(cfg.seed, st.seed_offset, st.step)
         z_dim = self.G.z_dim
         zg = torch.Generator(device=env.device)
-        z_d = torch.randn(cfg.batch, z_dim, generator=zg.manual_seed(mix(seed, PURPOSES["z_d"])), device=env.device)[rows]
-        z_g = torch.randn(cfg.batch, z_dim, generator=zg.manual_seed(mix(seed, PURPOSES["z_g"])), device=env.device)[rows]
+        z_d = torch.randn(batch, z_dim, generator=zg.manual_seed(mix(seed, PURPOSES["z_d"])), device=env.device)[rows]
+        z_g = torch.randn(batch, z_dim, generator=zg.manual_seed(mix(seed, PURPOSES["z_g"])), device=env.device)[rows]
         if cfg.channels_last and env.device.type == "cpu":
             real = real.contiguous(memory_format=torch.channels_last)
         self._t_data += time.perf_counter() - t0
-        return StepInput(real, z_d, z_g, seed, env.device), cursor
+        return StepInput(real, z_d, z_g, seed, env.device, batch), cursor
 
     def train_step(self) -> None:
         inp, cursor = self.step_input()
@@ -130,9 +132,9 @@ class Trainer:
             _average_buffers(self.D, self.env)
         st = self.state
         st.step += 1
-        st.images += self.cfg.batch
+        st.images += inp.batch
         st.epoch, st.cursor = cursor.epoch, cursor.index
-        update_ema(self.G_ema, self.G, ema_beta(self.cfg.batch, st.images, self.cfg.ema_kimg, self.cfg.ema_rampup))
+        update_ema(self.G_ema, self.G, ema_beta(inp.batch, st.images, self.cfg.ema_kimg, self.cfg.ema_rampup))
         self._t_ema += time.perf_counter() - t0
         self._acc_n += 1
 
@@ -187,7 +189,7 @@ class Trainer:
         if self.cfg.kimg is not None:
             cands.append(int(self.cfg.kimg * 1000))
         if self.cfg.steps is not None:
-            cands.append(self.cfg.steps * self.cfg.batch)
+            cands.append(self.cfg.images_after(self.cfg.steps))
         return min(cands) if cands else None
 
     def _budget_done(self, seconds: float) -> bool:

@@ -50,7 +50,7 @@ def write_model_card(run_dir: Path, cfg, coll, state, env, stopped: str | None =
         f"- Architecture: {m.name} at {m.resolution} px (preset {cfg.preset})",
         f"- Latent: z {m.z_dim}, w {m.w_dim}",
         f"- Loss: {cfg.loss}; R1 gamma {cfg.r1_gamma} every {cfg.r1_interval}; augmentation {cfg.augment} ({cfg.aug_policy}); EMA {cfg.ema_kimg} kimg",
-        f"- Batch {cfg.batch}; Adam lr G {cfg.lr_g}, D {cfg.lr_d}, betas ({cfg.beta1}, {cfg.beta2}); seed {cfg.seed}",
+        f"- Batch {cfg.batch}{_start_batch(cfg)}; Adam lr G {cfg.lr_g}, D {cfg.lr_d}, betas ({cfg.beta1}, {cfg.beta2}); seed {cfg.seed}",
         f"- Budget: kimg {cfg.kimg}, steps {cfg.steps}, minutes {cfg.minutes}", "",
         "## Algorithms credited", "",
         *[f"- {c}" for c in credits], "",
@@ -73,3 +73,8 @@ def _originality_lines(o: dict | None) -> list[str]:
             f"{o['score_min']:.2f}; **{o['near_copies']} near copies** (score < {o['threshold']}; ~1 means as far from "
             "the collection as its images are from each other, 0 a copy). Closest pairs: `eval/originality.png`, "
             "details: `eval/report.html`; `belamy eval` measures more.", ""]
+
+
+def _start_batch(cfg) -> str:
+    """The start batch, when the run has one, for the batch line."""
+    return f" ({cfg.batch_start} for the first {cfg.batch_start_kimg:g} kimg)" if cfg.batch_start else ""

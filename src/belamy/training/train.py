@@ -56,8 +56,9 @@ def train(collection: str | os.PathLike[str] | None, out: str | os.PathLike[str]
     if len(coll) == 0:
         raise BelamyError(f"collection {collection} is empty: add images with `belamy collect`")
     env = setup(cfg.device, cfg.amp, cfg.threads)
-    if cfg.batch % env.world:
-        raise BelamyError(f"batch {cfg.batch} does not split over {env.world} processes: use a multiple of {env.world}")
+    for b in cfg.batches:
+        if b % env.world:
+            raise BelamyError(f"batch {b} does not split over {env.world} processes: use a multiple of {env.world}")
     if not resume:
         info = {"id": uuid.uuid4().hex[:12], "collection": str(Path(collection).resolve()),
                 "collection_count": len(coll), "collection_manifest_sha": _manifest_digest(coll),
