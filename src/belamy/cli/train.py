@@ -29,7 +29,7 @@ def train_cmd(
     kimg: Optional[float] = typer.Option(None, "--kimg", help="Budget: thousands of real images shown."),
     steps: Optional[int] = typer.Option(None, "--steps", help="Budget: training iterations."),
     minutes: Optional[float] = typer.Option(None, "--minutes", help="Budget: wall-clock minutes."),
-    batch: Optional[int] = typer.Option(None, "--batch", help="Global batch size (over all GPUs)."),
+    batch: Optional[int] = typer.Option(None, "--batch", help="Global batch size (over all GPUs) for the whole run: replaces the preset's start batch too."),
     lr_g: Optional[float] = typer.Option(None, "--lr-g"),
     lr_d: Optional[float] = typer.Option(None, "--lr-d"),
     augment: Optional[str] = typer.Option(None, "--augment", help="diffaug, ada or none."),
@@ -74,6 +74,8 @@ def train_cmd(
                      "checkpoint_kimg": checkpoint_kimg, "keep": keep, **runtime}.items():
             if v is not None:
                 setattr(cfg, k, v)
+        if batch is not None:
+            cfg.batch_start = 0  # the batch asked for, from the first step (--set batch_start=N after it still works)
         if budget:
             cfg.kimg, cfg.steps, cfg.minutes = budget.get("kimg"), budget.get("steps"), budget.get("minutes")
         for item in set_:
