@@ -111,8 +111,8 @@ def idle_speeds(path: Path = ROOT / "benchmarks" / "results" / "train_speed.json
     run (the default has two rows when its preset starts with a smaller batch)."""
     rows = json.loads(path.read_text())["rows"]
     pick = {"default": "cpu-quick-64", "dcgan": "belamy dcgan-64"}
-    return {m: {r["batch"]: r["img_s"] for r in rows if key in r["config"] and r.get("resolution") == 64}
-            for m, key in pick.items()}
+    return {m: {r.get("batch", train_config(MODELS[m]).batch): r["img_s"] for r in rows  # older files: the preset's batch
+                if key in r["config"] and r.get("resolution", 64) == 64} for m, key in pick.items()}
 
 
 class Judge:

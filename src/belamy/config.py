@@ -230,11 +230,11 @@ def _preset_cpu_quick_64() -> TrainConfig:
     Batch 16: in CPU minutes a GAN's progress follows its number of updates more than its images,
     and batch 16 makes 1.7x the updates of batch 32 per second (at 0.86x the images/s). Batch 8
     (1.36x the updates of batch 16) wins at 5 idle minutes (demo SWD 62 vs 84, clipart 104 vs 108,
-    medians of 3 seeds) but stalls later (demo at 30 minutes 42.6 vs 26.4). So the preset starts
-    at batch 8 and switches to 16 after 20 kimg (about 6 idle minutes): `batch_start`.
+    medians of 3 seeds) but stalls later (demo at 30 minutes 42.6 vs 26.4). Starting at batch 8
+    and switching to 16 after 20 kimg (`batch_start`) kept the 5-minute win but lost at 30 minutes
+    too (seed 0: demo 41.4, clipart 59.7 vs 26.4, 47.2 at batch 16 throughout): not adopted.
     """
-    return TrainConfig(preset="cpu-quick-64", batch=16, batch_start=8, batch_start_kimg=20.0, augment="ada",
-                       aug_policy="translation,cutout")
+    return TrainConfig(preset="cpu-quick-64", batch=16, augment="ada", aug_policy="translation,cutout")
 
 
 def _preset_dcgan(resolution: int) -> Callable[[], TrainConfig]:

@@ -87,16 +87,16 @@ def test_train_errors_are_one_line(setup: Path, tmp_path: Path):
         assert r.returncode == 2 and len(lines) == 1 and lines[0].startswith("belamy: error: "), (args, r.stderr)
 
 
-def test_batch_flag_replaces_the_presets_start_batch(setup: Path):
-    """The default preset starts at a smaller batch; `--batch N` means N from the first step."""
-    common = ["--steps", "1", "--resolution", "32", "--preview-kimg", "0", "--set", "originality_n=0"]
-    r = cli("train", str(setup / "coll"), "-o", str(setup / "b-default"), *common)
-    assert r.returncode == 0, r.stderr
-    cfg = json.loads((setup / "b-default" / "config.json").read_text())
-    assert (cfg["batch_start"], cfg["batch"]) == (8, 16)
-    r = cli("train", str(setup / "coll"), "-o", str(setup / "b-4"), "--batch", "4", *common)
-    assert r.returncode == 0, r.stderr
-    cfg = json.loads((setup / "b-4" / "config.json").read_text())
-    assert (cfg["batch_start"], cfg["batch"]) == (0, 4)
-    state = json.loads(next((setup / "b-4" / "checkpoints").glob("step-*/state.json")).read_text())
-    assert state["train_state"]["images"] == 4
+def test_batch_flag_replaces_a_start_batch(setup: Path):
+    """A config may start at a smaller batch (`batch_start`); `--batch N` means N from the first step."""
+    cfg = tiny_config()
+    cfg.batch_start, cfg.batch_start_kimg = 4, 1.0
+    (setup / "start.json").write_text(json.dumps(cfg.to_dict()))
+    common = ["--config", str(setup / "start.json"), "--steps", "1", "--preview-kimg", "0", "--set", "originality_n=0"]
+    for name, extra, start, images in [("b-start", [], 4, 4), ("b-2", ["--batch", "2"], 0, 2)]:
+        r = cli("train", str(setup / "coll"), "-o", str(setup / name), *extra, *common)
+        assert r.returncode == 0, r.stderr
+        saved = json.loads((setup / name / "config.json").read_text())
+        assert saved["batch_start"] == start
+        state = json.loads(next((setup / name / "checkpoints").glob("step-*/state.json")).read_text())
+        assert state["train_state"]["images"] == images
