@@ -1,0 +1,28 @@
+"""The quality benchmark's idle-minute budgets: how many images a configuration trains in N minutes."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+from common import idle_images, train_config  # noqa: E402
+
+
+def test_train_config_reads_preset_and_sets():
+    cfg = train_config(["--preset", "cpu-quick-64", "--set", "batch_start=8", "--set", "batch_start_kimg=20"])
+    assert (cfg.batch, cfg.batch_start, cfg.batch_start_kimg) == (16, 8, 20)
+    assert train_config(["--preset", "dcgan-64"]).batch == 128
+
+
+def test_idle_images_follow_each_batch_phase():
+    speeds = {8: 50.0, 16: 80.0}
+    plain = train_config(["--preset", "cpu-quick-64"])
+    assert idle_images(plain, 300, speeds) == 24_000
+    start = train_config(["--preset", "cpu-quick-64", "--set", "batch_start=8", "--set", "batch_start_kimg=20"])
+    assert idle_images(start, 300, speeds) == 15_000  # still at batch 8 (20 kimg take 400 s)
+    assert idle_images(start, 600, speeds) == 20_000 + 200 * 80
+    with pytest.raises(KeyError):  # a batch with no measured speed is an error, not a guess
+        idle_images(start, 600, {16: 80.0})
