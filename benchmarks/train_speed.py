@@ -61,9 +61,7 @@ print(f"RESULT {(steps - 5) * bs / dt:.2f} {resource.getrusage(resource.RUSAGE_S
 
 CONFIGS = [
     ("belamy dcgan-64", ["--preset", "dcgan-64"], 64),
-    # the default's two phases, each measured on its own: its batch, and its start batch (the first kimg)
-    ("belamy cpu-quick-64 (stylegan2, default)", ["--preset", "cpu-quick-64", "--set", "batch_start=0"], 64),
-    ("belamy cpu-quick-64 start batch", ["--preset", "cpu-quick-64", "--set", "batch=START", "--set", "batch_start=0"], 64),
+    ("belamy cpu-quick-64 (stylegan2, default)", ["--preset", "cpu-quick-64"], 64),
     ("belamy dcgan-128", ["--preset", "dcgan-128"], 128),
     ("belamy stylegan2 cpu widths @128", ["--preset", "cpu-quick-64", "--resolution", "128"], 128),
 ]
@@ -112,14 +110,6 @@ def matmul_peak(threads: int) -> float:
     return float(r.stdout.strip())
 
 
-def resolve_start(extra: list[str]) -> list[str] | None:
-    """`batch=START` -> the preset's start batch (None when the preset has none)."""
-    if "batch=START" not in extra:
-        return extra
-    start = train_config(extra[:extra.index("batch=START") - 1]).batch_start
-    return [f"batch={start}" if a == "batch=START" else a for a in extra] if start else None
-
-
 def gflop_per_image(extra: list[str], res: int) -> float:
     """Counted training GFLOP per real image of the model a preset (and --resolution) trains."""
     from belamy.models import build_discriminator, build_generator
@@ -149,13 +139,10 @@ def main() -> None:
                     "peak_rss_mb": peak_rss,
                     "gflop_per_img": round(gflop_per_image(["--preset", "dcgan-64"], 64), 3)})  # same network
     for name, extra, res in configs:
-        extra = resolve_start(extra)
-        if extra is None:
-            continue
-        batch = train_config(extra).batch
+        batch = train_config(extra).batch_at(0)
         steps = max(args.steps, -(-args.min_images // batch))
         row = run_belamy(colls[res], root / name.replace(" ", "_").replace("/", ""), extra, steps, args.threads)
-        results.append({"config": f"{name} (batch {batch})" if "start batch" in name else name, "resolution": res,
+        results.append({"config": name, "resolution": res,
                         "batch": batch, "steps": steps, "gflop_per_img": round(gflop_per_image(extra, res), 3), **row})
         print(f"  {name}: {row['img_s']} img/s", file=sys.stderr)
     peak = max(peak, matmul_peak(args.threads))
