@@ -7,7 +7,7 @@ import json
 import pytest
 import torch
 
-from belamy.training.augment import AdaptiveP, augment, cutout, translation
+from belamy.training.augment import AdaptiveP, augment, cutout, geometric, translation
 from belamy.training.losses import (
     LOSSES,
     d_bce_loss,
@@ -86,6 +86,56 @@ def test_translation_and_cutout_semantics():
     c = cutout(x, 1.0, gen())
     holes = (c == 0).sum(dim=(1, 2, 3))
     assert (holes > 0).all() and (holes <= 8 * 8).all()
+
+
+def _centroid(img: torch.Tensor) -> torch.Tensor:
+    """(1, H, W) non-negative -> (y, x) centroid relative to the image centre, in pixels."""
+    h, w = img.shape[-2:]
+    ys = torch.arange(h, dtype=img.dtype) - (h - 1) / 2
+    xs = torch.arange(w, dtype=img.dtype) - (w - 1) / 2
+    m = img[0].sum()
+    return torch.stack([(img[0].sum(1) * ys).sum() / m, (img[0].sum(0) * xs).sum() / m])
+
+
+def test_geometric_rotates_about_the_centre_and_scales():
+    x = torch.zeros(16, 1, 32, 32)
+    x[:, :, 6:10, 20:24] = 1.0  # a blob 10.6 px from the centre
+    r0 = _centroid(x[0]).norm()
+    rot = geometric(x, 1.0, gen(), scale_std=0.0)
+    radii = torch.stack([_centroid(img).norm() for img in rot])
+    torch.testing.assert_close(radii, torch.full_like(radii, float(r0)), atol=0.3, rtol=0)
+    angles = torch.stack([torch.atan2(*_centroid(img)) for img in rot])
+    assert angles.max() - angles.min() > 2.0  # really rotated, in both directions
+    assert torch.allclose(rot.sum(dim=(1, 2, 3)), x.sum(dim=(1, 2, 3)), rtol=0.05)  # mass kept
+    # Scaling: a blob near the centre, so that shrinking brings in no reflected copy of it.
+    x = torch.zeros(16, 1, 32, 32)
+    x[:, :, 11:14, 20:23] = 1.0
+    scaled = geometric(x, 1.0, gen(), rotate_max=0.0)
+    ratios = []
+    for img, out in zip(x, scaled):
+        c0, c1 = _centroid(img), _centroid(out)
+        ratio = c1.norm() / c0.norm()  # the blob moves radially by the scale factor ...
+        assert torch.allclose(c1 / c1.norm(), c0 / c0.norm(), atol=0.05)
+        area = out.sum() / img.sum()  # ... and its area grows by its square
+        assert abs(float(area) / float(ratio) ** 2 - 1) < 0.15
+        ratios.append(float(ratio))
+    assert min(ratios) < 0.95 and max(ratios) > 1.05  # 2^N(0, 0.2^2): both ways
+
+
+def test_geometric_fills_with_reflection_and_is_twice_differentiable():
+    flat = torch.full((8, 3, 16, 16), 0.7)
+    torch.testing.assert_close(geometric(flat, 1.0, gen()), flat)  # no black corners
+    x = images(4, 8).double().requires_grad_(True)
+    # Lazy R1 back-propagates a gradient of D's input through the warp a second time.
+    assert torch.autograd.gradgradcheck(lambda t: geometric(t, 1.0, gen(2)), (x,))
+
+
+def test_geometric_keeps_unchosen_samples_and_layout():
+    x = images(32, 16).contiguous(memory_format=torch.channels_last)
+    y = augment(x, 0.3, "geometric", generator=gen(5))
+    assert y.is_contiguous(memory_format=torch.channels_last)
+    same = sum(torch.equal(a, b) for a, b in zip(x, y))
+    assert 0 < same < 32
 
 
 def test_policy_errors():

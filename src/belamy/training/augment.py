@@ -1,8 +1,9 @@
 """Differentiable augmentation for GANs on small collections.
 
 DiffAugment (Zhao et al. 2020): color (brightness, saturation, contrast), translation by up to 1/8
-of the image with zero padding, and cutout of a square half the image size, applied to *both*
-real and fake images before D, so D cannot memorise a small collection and G is not taught to
+of the image with zero padding, and cutout of a square half the image size; and ADA's geometric
+warp (Karras et al. 2020): isotropic scaling and rotation about the centre, resampled bilinearly
+with reflection padding. All are applied to *both* real and fake images before D, so D cannot memorise a small collection and G is not taught to
 produce augmented images (the ops are differentiable, so G's gradient passes through them).
 
 As in ADA (Karras et al. 2020) each op is applied to each sample independently with probability
@@ -17,11 +18,16 @@ generator's stream does not depend on the adaptive `p` trajectory beyond that.
 
 from __future__ import annotations
 
+import math
+
 import torch
+import torch.nn.functional as F
 
 DEFAULT_POLICY = "color,translation,cutout"
 TRANSLATION_RATIO = 0.125
 CUTOUT_RATIO = 0.5
+SCALE_STD = 0.2  # ADA: isotropic scale 2^N(0, 0.2^2)
+ROTATE_MAX = 1.0  # ADA: rotation uniform in +-ROTATE_MAX * 180 degrees
 
 
 def _is_channels_last(x: torch.Tensor) -> bool:
@@ -118,7 +124,39 @@ def cutout(x: torch.Tensor, p: float, generator: torch.Generator,
     return torch.where(hole, 0.0, x)  # (masked_fill would drop a channels_last layout)
 
 
-OPS = {"color": color, "translation": translation, "cutout": cutout}
+def geometric(x: torch.Tensor, p: float, generator: torch.Generator,
+              scale_std: float = SCALE_STD, rotate_max: float = ROTATE_MAX) -> torch.Tensor:
+    """Scale each image by 2^N(0, scale_std^2) and rotate it by up to `rotate_max` x 180 degrees
+    about its centre (ADA's isotropic scaling and arbitrary rotation, one op).
+
+    Why: integer translation and cutout leave D free to memorise a drawing's exact size and
+    orientation; on collections of small line drawings D stays sure of the reals all run.
+    Reflection padding (as in ADA) fills the corners with image content, so the warp leaves no
+    black wedge for D to key on. Only the chosen samples are resampled (the others pass through
+    bit for bit, and a small `p` costs little); `grid_sample` is twice differentiable in its
+    input, as lazy R1 on augmented reals needs.
+    """
+    n = x.shape[0]
+    chosen = _chosen(x, p, generator)
+    log2_scale = torch.randn(n, generator=generator, device=x.device) * scale_std
+    theta = (_rand(n, x, generator) * 2.0 - 1.0) * (math.pi * rotate_max)
+    idx = chosen.nonzero().squeeze(1)
+    if idx.numel() == 0:
+        return x
+    # The grid maps output pixels to input pixels: the inverse warp, rotate by -theta, scale 1/s.
+    inv = torch.exp2(-log2_scale[idx])
+    cos, sin = torch.cos(theta[idx]) * inv, torch.sin(theta[idx]) * inv
+    zero = torch.zeros_like(cos)
+    mat = torch.stack([torch.stack([cos, -sin, zero], 1), torch.stack([sin, cos, zero], 1)], 1)
+    sub = x.index_select(0, idx)  # (K, C, H, W)
+    grid = F.affine_grid(mat.to(x.dtype), list(sub.shape), align_corners=False)  # (K, H, W, 2)
+    warped = F.grid_sample(sub, grid, mode="bilinear", padding_mode="reflection",
+                           align_corners=False)
+    # Into a copy that keeps the caller's memory format (index_copy would not).
+    return x.clone().index_copy_(0, idx, warped)
+
+
+OPS = {"color": color, "translation": translation, "cutout": cutout, "geometric": geometric}
 
 
 def parse_policy(policy: str) -> list[str]:
@@ -225,4 +263,4 @@ class AdaptiveP:
 
 
 __all__ = ["AdaptiveP", "DEFAULT_POLICY", "OPS", "augment", "parse_policy",
-           "brightness", "saturation", "contrast", "color", "translation", "cutout"]
+           "brightness", "saturation", "contrast", "color", "translation", "cutout", "geometric"]
