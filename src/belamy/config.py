@@ -121,6 +121,7 @@ class TrainConfig:
     ada_target: float = 0.6
     ada_kimg: float = 100.0  # images (in thousands) for ADA's p to go from 0 to 1
     mirror: bool = True  # x-flip the reals at random
+    shared_fakes: bool = False  # D and G phases train on one batch of fakes (one G forward a step, as the DCGAN example)
     kimg: float | None = None
     steps: int | None = None
     minutes: float | None = None

@@ -25,14 +25,16 @@ def weights(run_dir: Path) -> dict[str, torch.Tensor]:
     return load_file(str(ckpt.latest(run_dir) / ckpt.TENSORS))
 
 
-@pytest.mark.parametrize("name, augment", [("stylegan2", "ada"), ("dcgan", "none")])
-def test_resume_equals_uninterrupted(tiny_collection: Path, tmp_path: Path, name: str, augment: str):
+@pytest.mark.parametrize("name, augment, shared", [("stylegan2", "ada", False), ("dcgan", "none", False),
+                                                  ("stylegan2", "ada", True)])
+def test_resume_equals_uninterrupted(tiny_collection: Path, tmp_path: Path, name: str, augment: str,
+                                     shared: bool):
     cfg = tiny_config(name, augment)
-    cfg.steps = 8
+    cfg.steps, cfg.shared_fakes = 8, shared
     train(tiny_collection, tmp_path / "straight", cfg, progress=False)
 
     half = tiny_config(name, augment)
-    half.steps = 4
+    half.steps, half.shared_fakes = 4, shared
     train(tiny_collection, tmp_path / "resumed", half, progress=False)
     run = train(None, tmp_path / "resumed", resume=True, progress=False, steps=8)
     assert run.stop_reason == "budget"
@@ -50,6 +52,40 @@ def test_resume_equals_uninterrupted(tiny_collection: Path, tmp_path: Path, name
 
     init = build_generator(cfg.model, seed=cfg.seed).state_dict()
     assert any(not torch.equal(init[k[2:]], a[k]) for k in a if k.startswith("G/") and k[2:] in init)
+
+
+def test_shared_fakes_give_g_its_exact_gradient(tiny_collection: Path, tmp_path: Path, monkeypatch):
+    """One batch of fakes for both phases trains exactly as two forward passes of G on the same
+    latents and noise would: the kept graph is G's, at the parameters it had (G does not change
+    during the D phase), evaluated by the updated D. And G runs forward once a step, not twice."""
+    from belamy.training import loop
+
+    calls = []
+
+    def run(out: str, shared: bool) -> dict[str, torch.Tensor]:
+        cfg = tiny_config("stylegan2", "ada")
+        cfg.steps, cfg.shared_fakes = 3, shared
+        from belamy.models.stylegan2 import StyleGAN2Generator
+
+        calls.clear()
+        orig = StyleGAN2Generator.forward
+        monkeypatch.setattr(StyleGAN2Generator, "forward",
+                            lambda self, *a, **k: calls.append(self.training) or orig(self, *a, **k))
+        train(tiny_collection, tmp_path / out, cfg, progress=False)
+        monkeypatch.setattr(StyleGAN2Generator, "forward", orig)
+        return weights(tmp_path / out)
+
+    shared = run("shared", True)
+    assert calls.count(True) == 3  # one training-mode forward of G per step
+    # Two passes that draw the D phase's fakes from the G phase's latents and noise.
+    monkeypatch.setattr(loop, "PURPOSES", {**loop.PURPOSES, "z_d": loop.PURPOSES["z_g"],
+                                           "noise_d": loop.PURPOSES["noise_g"]})
+    twice = run("twice", False)
+    assert calls.count(True) == 6
+    for k in shared:
+        assert torch.equal(shared[k], twice[k]), k
+    monkeypatch.undo()
+    assert not torch.equal(shared["G/synthesis.blocks.0.const"], run("fresh", False)["G/synthesis.blocks.0.const"])
 
 
 @pytest.mark.parametrize("pause", [3, 5])  # before and after the switch to the full batch

@@ -50,7 +50,8 @@ def write_model_card(run_dir: Path, cfg, coll, state, env, stopped: str | None =
         f"- Architecture: {m.name} at {m.resolution} px (preset {cfg.preset})",
         f"- Latent: z {m.z_dim}, w {m.w_dim}",
         f"- Loss: {cfg.loss}; R1 gamma {cfg.r1_gamma} every {cfg.r1_interval}; augmentation {cfg.augment} ({cfg.aug_policy}); EMA {cfg.ema_kimg} kimg",
-        f"- Batch {cfg.batch}{_start_batch(cfg)}; Adam lr G {cfg.lr_g}, D {cfg.lr_d}, betas ({cfg.beta1}, {cfg.beta2}); seed {cfg.seed}",
+        f"- Batch {cfg.batch}{_start_batch(cfg)}; Adam lr G {cfg.lr_g}, D {cfg.lr_d}, betas ({cfg.beta1}, {cfg.beta2}); seed {cfg.seed}"
+        + ("; D and G phases share each step's fakes" if cfg.shared_fakes else ""),
         f"- Budget: kimg {cfg.kimg}, steps {cfg.steps}, minutes {cfg.minutes}", "",
         "## Algorithms credited", "",
         *[f"- {c}" for c in credits], "",
