@@ -115,8 +115,10 @@ def gflop_per_image(extra: list[str], res: int) -> float:
     from belamy.models import build_discriminator, build_generator
     from belamy.models.flops import train_step_flops_per_image
 
-    cfg = train_config(extra).model.replace(resolution=res)
-    return train_step_flops_per_image(build_generator(cfg), build_discriminator(cfg), cfg)["total"] / 1e9
+    train = train_config(extra)
+    cfg = train.model.replace(resolution=res)
+    return train_step_flops_per_image(build_generator(cfg), build_discriminator(cfg), cfg,
+                                      shared_fakes=train.shared_fakes)["total"] / 1e9
 
 
 def main() -> None:

@@ -226,6 +226,8 @@ def test_flop_counts():
     approx = 4 * step["g_forward"] + 9 * step["d_forward"]
     assert 0.7 * approx < step["total"] < 1.3 * approx
     assert all(p.grad is None for p in G.parameters())  # counting touched copies only
+    shared = train_step_flops_per_image(G, D, cfg, shared_fakes=True)
+    assert shared["total"] == step["total"] - step["g_forward"]  # one G forward a step, not two
     dc = presets.dcgan_64()
     total = train_step_flops_per_image(build_generator(dc), build_discriminator(dc), dc)["total"]
     assert 2.3e9 < total < 2.7e9  # DESIGN.md: ~2.5 GFLOP per real image

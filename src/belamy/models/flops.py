@@ -39,12 +39,14 @@ def count_flops(module: nn.Module, *inputs) -> int:
 
 
 def train_step_flops_per_image(G: nn.Module, D: nn.Module, cfg: ModelConfig,
-                               batch_size: int = 4) -> dict[str, int]:
+                               batch_size: int = 4, shared_fakes: bool = False) -> dict[str, int]:
     """FLOPs per real image of one D step plus one G step, forward and backward.
 
     Phases as the training loop runs them (same batch size of fakes as reals):
       D step: G forward without grad; D forward+backward on fakes and on reals.
       G step: G forward; D forward; backward through D (its weights frozen) into G.
+    With `shared_fakes` (`TrainConfig.shared_fakes`) the D step reuses the G step's fakes, so its
+    G forward is not counted.
     Backward is counted by autograd itself (about 2x the forward: input and weight gradients).
     Returns {"d_step", "g_step", "total", "g_forward", "d_forward"} per image; regularisation
     (R1, path length) and EMA are not included.
@@ -63,12 +65,12 @@ def train_step_flops_per_image(G: nn.Module, D: nn.Module, cfg: ModelConfig,
         Dm(real)
     d_forward = c.get_total_flops()
 
+    with torch.no_grad():
+        fake = Gm(z, noise_mode="random")
     with FlopCounterMode(display=False) as c:
-        with torch.no_grad():
-            fake = Gm(z, noise_mode="random")
         loss = F.softplus(Dm(fake)).mean() + F.softplus(-Dm(real)).mean()
         loss.backward()
-    d_step = c.get_total_flops()
+    d_step = c.get_total_flops() + (0 if shared_fakes else g_forward)
 
     for p in Dm.parameters():
         p.requires_grad_(False)
