@@ -110,9 +110,9 @@ def idle_speeds(path: Path = ROOT / "benchmarks" / "results" / "train_speed.json
     """img/s by batch of each model on an idle machine, from the latest `benchmarks/train_speed.py`
     run (the default has two rows when its preset starts with a smaller batch)."""
     rows = json.loads(path.read_text())["rows"]
-    pick = {"default": "cpu-quick-64", "dcgan": "belamy dcgan-64"}
+    pick = {"default": "belamy cpu-quick-64 (stylegan2, default)", "dcgan": "belamy dcgan-64"}
     return {m: {r.get("batch", train_config(MODELS[m]).batch): r["img_s"] for r in rows  # older files: the preset's batch
-                if key in r["config"] and r.get("resolution", 64) == 64} for m, key in pick.items()}
+                if r["config"] == key and r.get("resolution", 64) == 64} for m, key in pick.items()}
 
 
 class Judge:

@@ -62,6 +62,7 @@ print(f"RESULT {(steps - 5) * bs / dt:.2f} {resource.getrusage(resource.RUSAGE_S
 CONFIGS = [
     ("belamy dcgan-64", ["--preset", "dcgan-64"], 64),
     ("belamy cpu-quick-64 (stylegan2, default)", ["--preset", "cpu-quick-64"], 64),
+    ("belamy cpu-quick-64, fresh fakes for G", ["--preset", "cpu-quick-64", "--set", "shared_fakes=false"], 64),
     ("belamy dcgan-128", ["--preset", "dcgan-128"], 128),
     ("belamy stylegan2 cpu widths @128", ["--preset", "cpu-quick-64", "--resolution", "128"], 128),
 ]
