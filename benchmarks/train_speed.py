@@ -12,6 +12,11 @@ excluded) from the run's stats.jsonl.
 
     python benchmarks/train_speed.py [--steps 40] [--threads 2]
 prints a table and writes benchmarks/results/train_speed.json.
+
+    python benchmarks/train_speed.py --compare fresh:shared_fakes=false [--rounds 3]
+runs the default and the variant (NAME:key=value;key=value, as `--set`s) alternately, ROUNDS
+times each, 80 steps a run, and writes benchmarks/results/train_speed-compare.json: on a shared
+virtual machine single runs vary by 10-15%, alternating runs see the same conditions.
 """
 
 from __future__ import annotations
@@ -122,6 +127,30 @@ def gflop_per_image(extra: list[str], res: int) -> float:
                                       shared_fakes=train.shared_fakes)["total"] / 1e9
 
 
+def compare(spec: str, rounds: int, threads: int) -> None:
+    """img/s of the default preset and a variant of it, alternating runs (see module docstring)."""
+    import statistics
+
+    name, _, sets = spec.partition(":")
+    variants = {"default": ["--preset", "cpu-quick-64"]}
+    variants[name] = variants["default"] + [x for kv in sets.split(";") if kv for x in ("--set", kv)]
+    root = Path(tempfile.mkdtemp(prefix="belamy-trainspeed-"))
+    coll = make_collection(root, 64)
+    runs: dict[str, list[float]] = {k: [] for k in variants}
+    for r in range(rounds):
+        for k, extra in variants.items():
+            runs[k].append(run_belamy(coll, root / f"{k}-{r}", extra, 80, threads)["img_s"])
+            print(f"  round {r}: {k} {runs[k][-1]} img/s", file=sys.stderr)
+    med = {k: statistics.median(v) for k, v in runs.items()}
+    print(f"\n{'configuration':12s} {'img/s (median)':>15s}  runs")
+    for k, v in runs.items():
+        print(f"{k:12s} {med[k]:15.1f}  {', '.join(f'{x:.1f}' for x in v)}")
+    print(f"default / {name}: {med['default'] / med[name]:.3f}x")
+    write_result("train_speed-compare", {"variant": spec, "rounds": rounds, "threads": threads, "steps": 80,
+                                         "runs": runs, "median_img_s": med,
+                                         "ratio": round(med["default"] / med[name], 3)})
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--steps", type=int, default=40)
@@ -129,7 +158,11 @@ def main() -> None:
                     help="belamy configurations run at least this many images (small batches: enough lazy-R1 intervals)")
     ap.add_argument("--threads", type=int, default=os.cpu_count() or 2)
     ap.add_argument("--only-64", action="store_true", help="skip the 128 px configurations (minutes each on a CPU)")
+    ap.add_argument("--compare", help="NAME:key=value;... : the default against this variant, alternately")
+    ap.add_argument("--rounds", type=int, default=3)
     args = ap.parse_args()
+    if args.compare:
+        return compare(args.compare, args.rounds, args.threads)
     configs = [c for c in CONFIGS if c[2] == 64 or not args.only_64]
     root = Path(tempfile.mkdtemp(prefix="belamy-trainspeed-"))
     colls = {s: make_collection(root, s) for s in sorted({c[2] for c in configs})}
