@@ -28,6 +28,12 @@ def write_result(name: str, payload: dict[str, Any]) -> Path:
     return path
 
 
+def variant(spec: str, base: list[str]) -> tuple[str, list[str]]:
+    """"NAME:key=value;key=value" -> (NAME, `base` + one `--set key=value` per pair)."""
+    name, _, sets = spec.partition(":")
+    return name, base + [x for kv in sets.split(";") if kv for x in ("--set", kv)]
+
+
 def train_config(args: list[str]):
     """The TrainConfig that `belamy train` builds from these arguments' `--preset` and `--set k=v`s."""
     from belamy.config import set_field, train_preset

@@ -47,7 +47,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
-from common import idle_images, train_config, write_result  # noqa: E402
+from common import idle_images, train_config, variant, write_result  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 MODELS = {"default": ["--preset", "cpu-quick-64"], "dcgan": ["--preset", "dcgan-64"]}
@@ -298,8 +298,8 @@ def main() -> None:
 
     models = dict(MODELS)
     for spec in args.variant:
-        name, _, sets = spec.partition(":")
-        models[name] = MODELS["default"] + [x for kv in sets.split(";") if kv for x in ("--set", kv)]
+        name, args_ = variant(spec, MODELS["default"])
+        models[name] = args_
     budgets = sorted(float(b) for b in args.budgets.split(","))
     seeds = [int(x) for x in args.seeds.split(",")]
     seeds_long = [int(x) for x in args.seeds_long.split(",")] if args.seeds_long else seeds[:1]

@@ -8,13 +8,21 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
-from common import idle_images, train_config  # noqa: E402
+from common import idle_images, train_config, variant  # noqa: E402
 
 
 def test_train_config_reads_preset_and_sets():
     cfg = train_config(["--preset", "cpu-quick-64", "--set", "batch_start=8", "--set", "batch_start_kimg=20"])
     assert (cfg.batch, cfg.batch_start, cfg.batch_start_kimg) == (16, 8, 20)
     assert train_config(["--preset", "dcgan-64"]).batch == 128
+
+
+def test_variant_spec_becomes_sets_on_the_base():
+    name, args = variant("fresh:shared_fakes=false;batch=8", ["--preset", "cpu-quick-64"])
+    assert name == "fresh"
+    cfg = train_config(args)
+    assert (cfg.shared_fakes, cfg.batch) == (False, 8)
+    assert train_config(["--preset", "cpu-quick-64"]).shared_fakes  # the preset's own value
 
 
 def test_idle_images_follow_each_batch_phase():

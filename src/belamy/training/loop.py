@@ -41,7 +41,7 @@ class StepInput:
     seed: int
     device: torch.device
     batch: int  # the global batch of this step (all ranks)
-    fake: torch.Tensor | None = None  # with `shared_fakes`: the step's fakes, G's graph kept
+    fake: torch.Tensor | None = None  # the G phase's fakes once made (`phases.g_fake`), G's graph kept
 
     def gen(self, purpose: str) -> torch.Generator:
         return torch.Generator(device=self.device).manual_seed(mix(self.seed, PURPOSES[purpose]))

@@ -75,11 +75,10 @@ def _sanitize_grads(params: list[torch.nn.Parameter]) -> None:
 def d_main(t: "Trainer", inp: "StepInput") -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
     """D learns real from fake on augmented images (fakes from the current G, no grad into G).
 
-    With `shared_fakes` the fakes are drawn with G's graph kept and handed to the G phase (see
-    `shared_fake`); D still sees them detached.
+    With `shared_fakes` they are the G phase's fakes (`g_fake`), detached.
     """
     if t.cfg.shared_fakes:
-        fake = shared_fake(t, inp).detach()
+        fake = g_fake(t, inp).detach()
     else:
         with torch.no_grad(), t.env.autocast():
             fake = t.G(inp.z_d, noise_mode="random", generator=inp.gen("noise_d"))
@@ -102,13 +101,15 @@ def d_r1(t: "Trainer", inp: "StepInput") -> tuple[torch.Tensor, dict[str, torch.
     return penalty, {"r1": penalty / max(t.cfg.r1_interval, 1)}
 
 
-def shared_fake(t: "Trainer", inp: "StepInput") -> torch.Tensor:
-    """The step's one batch of fakes, with G's graph, made on first use (`TrainConfig.shared_fakes`).
+def g_fake(t: "Trainer", inp: "StepInput") -> torch.Tensor:
+    """The step's fakes for the G phase, with G's graph, made on first use and kept in `inp`.
 
-    Why: G is ~60% of a CPU step's FLOPs, and StyleGAN2 runs it forward twice per step (fresh
-    fakes for D, fresh ones for G). The PyTorch DCGAN example instead trains D on a batch of fakes
-    and then G on the same batch, which saves that second forward pass; G's parameters do not
-    change in between, so the kept graph gives G's exact gradient at the updated D.
+    The G phase always asks for them; with `TrainConfig.shared_fakes` the D phase asks first and
+    trains on them detached. Why: G is ~60% of a CPU step's FLOPs, and StyleGAN2 runs it forward
+    twice per step (fresh fakes for D, fresh ones for G). The PyTorch DCGAN example trains D on a
+    batch of fakes and then G on the same batch, which saves that second forward pass; G's
+    parameters do not change in between, so the kept graph gives G's exact gradient at the
+    updated D.
     """
     if inp.fake is None:
         G = t.G
@@ -123,10 +124,7 @@ def shared_fake(t: "Trainer", inp: "StepInput") -> torch.Tensor:
 
 def g_main(t: "Trainer", inp: "StepInput") -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
     """G learns to fool D on augmented fakes (augmentation is differentiable)."""
+    fake = g_fake(t, inp)
     with t.env.autocast():
-        if t.cfg.shared_fakes:
-            fake = shared_fake(t, inp)
-        else:
-            fake = t.G(inp.z_g, noise_mode="random", generator=inp.gen("noise_g"), update_w_avg=True)
         logits = t.D(t.augment(fake.float(), inp.gen("aug_g"))).float()
     return t.g_loss(logits), {}
