@@ -30,7 +30,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from common import train_config, write_result  # noqa: E402
+from common import train_config, variant, write_result  # noqa: E402
 
 PLAIN_DCGAN = r'''
 import resource, sys, time, numpy as np, torch, torch.nn as nn
@@ -131,9 +131,9 @@ def compare(spec: str, rounds: int, threads: int) -> None:
     """img/s of the default preset and a variant of it, alternating runs (see module docstring)."""
     import statistics
 
-    name, _, sets = spec.partition(":")
-    variants = {"default": ["--preset", "cpu-quick-64"]}
-    variants[name] = variants["default"] + [x for kv in sets.split(";") if kv for x in ("--set", kv)]
+    default = ["--preset", "cpu-quick-64"]
+    name, extra = variant(spec, default)
+    variants = {"default": default, name: extra}
     root = Path(tempfile.mkdtemp(prefix="belamy-trainspeed-"))
     coll = make_collection(root, 64)
     runs: dict[str, list[float]] = {k: [] for k in variants}

@@ -238,7 +238,7 @@ def _preset_cpu_quick_64() -> TrainConfig:
     Shared fakes (`shared_fakes`): the D and G phases train on one batch of fakes, so G runs
     forward once a step instead of twice. Per image it learns the same (25.1 kimg, seeds 0-4,
     SWD medians: demo 81.0 vs 81.8, clipart 108.5 vs 107.8) and each image costs less time
-    (benchmarks/train_speed.py --compare: 1.15x img/s), so it trains more images in the same
+    (benchmarks/train_speed.py --compare: 1.17x img/s), so it trains more images in the same
     minutes: demo SWD after 5 idle minutes 74.8 vs 81.8 (medians of seeds 0-4).
     """
     return TrainConfig(preset="cpu-quick-64", batch=16, augment="ada", aug_policy="translation,cutout",
