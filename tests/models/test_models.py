@@ -288,3 +288,27 @@ def test_light_top_runs_no_convolution_at_full_resolution():
     assert cfg.conv_resolutions == full.conv_resolutions[:-1] and 64 not in cfg.conv_resolutions
     with pytest.raises(InvalidModelConfig, match="light_top"):
         full.replace(light_top="yes")
+
+
+def test_subpixel_top_gives_each_output_phase_its_own_filter():
+    cfg = tiny("stylegan2", 64).replace(light_top=True, subpixel_top=True)
+    G = build_generator(cfg, seed=0)
+    top = G.synthesis.top_rgb
+    assert top.weight.shape[:2] == (12, cfg.g_channels_at(32))  # 4 phases x RGB, from the 32 px features
+    with torch.no_grad():  # keep only the filters of phase (row 0, column 1): channels 1, 5, 9
+        keep = torch.zeros(12, 1, 1, 1)
+        keep[1::4] = 1.0
+        top.weight.mul_(keep)
+    x, low, w_idx = None, None, 0
+    ws = G.mapping(torch.randn(3, cfg.z_dim))
+    for block in G.synthesis.blocks:
+        x, low = block(x, low, ws[:, w_idx:w_idx + block.num_ws], "const", None)
+        w_idx += block.num_conv
+    detail = G.synthesis(ws) - upsample2x(low) - top.bias.reshape(1, -1, 1, 1)
+    assert detail.shape == (3, 3, 64, 64)
+    assert detail[..., 0::2, 1::2].abs().amin() > 0  # that phase's pixels get detail...
+    assert detail[..., 1::2, :].abs().amax() < 1e-6 and detail[..., 0::2, 0::2].abs().amax() < 1e-6  # ...no others
+    plain = build_generator(tiny("stylegan2", 64).replace(light_top=True), seed=0).synthesis.top_rgb
+    assert plain.weight.shape[0] == 3  # the up-conv: one filter per colour for all four phases
+    with pytest.raises(InvalidModelConfig, match="subpixel_top"):
+        cfg.replace(subpixel_top="yes")

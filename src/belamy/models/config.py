@@ -55,6 +55,7 @@ class ModelConfig:
     use_noise: bool = True  # per-pixel noise inputs in the synthesis network
     noise_max_res: int = 0  # noise only in layers at this resolution or below (0: every layer)
     light_top: bool = False  # stylegan2: no feature maps at R (G: up-conv to RGB from R/2, D: space-to-depth)
+    subpixel_top: bool = False  # with light_top: G's top RGB by a sub-pixel conv (4 free 3x3 filters per colour)
     mbstd_group: int = 4  # minibatch-stddev group size in D (0 disables)
     mbstd_channels: int = 1  # number of stddev feature maps appended
 
@@ -115,6 +116,8 @@ class ModelConfig:
             raise bad("use_noise", "must be true or false")
         if not isinstance(self.light_top, bool):
             raise bad("light_top", "must be true or false")
+        if not isinstance(self.subpixel_top, bool):
+            raise bad("subpixel_top", "must be true or false")
         if not isinstance(self.noise_max_res, int) or self.noise_max_res < 0:
             raise bad("noise_max_res", "must be 0 (every layer) or a resolution such as 32")
         if self.name == "dcgan" and self.w_dim != self.z_dim:

@@ -257,26 +257,31 @@ class ModulatedConv(nn.Module):
 class ToRGB(nn.Module):
     """1x1 modulated conv to image channels, no demodulation (StyleGAN2's tRGB).
 
-    With `up`, a 3x3 modulated up-conv instead (transposed conv + blur, see `modulated_conv2d`):
-    RGB at twice the features' resolution, used where no feature maps exist at the top
-    resolution (`ModelConfig.light_top`).
+    With `up`, RGB at twice the features' resolution, used where no feature maps exist at the top
+    resolution (`ModelConfig.light_top`): a 3x3 modulated up-conv (transposed conv + blur, see
+    `modulated_conv2d`), or with `subpixel` a 3x3 modulated conv to 4x the channels rearranged
+    by pixel shuffle (`ModelConfig.subpixel_top`). The up-conv's four output phases are one
+    filter seen through the bilinear kernel, so its detail is smooth; the sub-pixel conv gives
+    each phase its own filter, so single-pixel lines and edges are reachable.
     """
 
     def __init__(self, in_channels: int, out_channels: int, w_dim: int,
-                 input_gain: float = 1.0, up: bool = False) -> None:
+                 input_gain: float = 1.0, up: bool = False, subpixel: bool = False) -> None:
         super().__init__()
-        self.input_gain, self.up = input_gain, up
+        self.input_gain, self.up, self.subpixel = input_gain, up, up and subpixel
         k = 3 if up else 1
         self.affine = EqualLinear(w_dim, in_channels, bias_init=1.0)
-        self.weight = nn.Parameter(torch.randn(out_channels, in_channels, k, k))
+        self.weight = nn.Parameter(torch.randn(out_channels * (4 if self.subpixel else 1), in_channels, k, k))
         self.bias = nn.Parameter(torch.zeros(out_channels))
         self.weight_gain = 1.0 / math.sqrt(in_channels * k * k)
 
     def forward(self, x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
         styles = self.affine(w)  # (N, Cin)
         x = modulated_conv2d(x, self.weight * self.weight_gain, styles, demodulate=False,
-                             up=self.up, input_gain=self.input_gain)  # (N, 3, res, res) or 2x with up
-        return x + self.bias.reshape(1, -1, 1, 1)
+                             up=self.up and not self.subpixel, input_gain=self.input_gain)
+        if self.subpixel:  # (N, 4*3, res, res) -> (N, 3, 2res, 2res)
+            x = F.pixel_shuffle(x, 2)
+        return x + self.bias.reshape(1, -1, 1, 1)  # (N, 3, res, res) or 2x with up
 
 
 NOISE_MODES = ("const", "random", "none")

@@ -124,7 +124,7 @@ class SynthesisNetwork(nn.Module):
         # bilinear-upsample-then-3x3-conv to 3 channels), added to the upsampled image as any
         # toRGB is. Nothing wide runs at R x R, where narrow layers are slowest on a CPU.
         self.top_rgb = ToRGB(cfg.g_channels_at(self.resolution // 2), cfg.img_channels, cfg.w_dim,
-                             input_gain=LRELU_GAIN, up=True) if cfg.light_top else None
+                             input_gain=LRELU_GAIN, up=True, subpixel=cfg.subpixel_top) if cfg.light_top else None
 
     def forward(self, ws: torch.Tensor, noise_mode: str = "const",
                 generator: torch.Generator | None = None) -> torch.Tensor:
