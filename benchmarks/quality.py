@@ -6,6 +6,7 @@ collection measured against each other (what a perfect model would score with th
     python benchmarks/quality.py --collections demo --budgets 5 --models default,dcgan
     python benchmarks/quality.py --variant nonoise:model.use_noise=false --models default,nonoise
     python benchmarks/quality.py --unit idle-minutes --budgets 5,10,30 --seeds 0,1,2 --jobs 2 --long demo:default
+    python benchmarks/quality.py --unit kimg --budgets 29.1 --seeds 0,1,2 --steady 0.86 ...  # + mean SWD of 2 checkpoints
     python benchmarks/quality.py --rescore WORK     # recount near copies from WORK's saved renders
     python benchmarks/quality.py --reuse dcgan --reuse-work OLDWORK ...   # baseline rows from the last run
 
@@ -194,28 +195,46 @@ def rescore(result: Path, work: Path) -> None:
 
 
 def train_and_measure(job: dict, judge: Judge, models: dict, budgets: list[float], unit: str,
-                      speeds: dict, threads: int) -> list[tuple[dict, np.ndarray]]:
-    """One (collection, model, seed): train, measure at each budget (resuming in between)."""
+                      speeds: dict, threads: int, steady: float = 0.0) -> list[tuple[dict, np.ndarray]]:
+    """One (collection, model, seed): train, measure at each budget (resuming in between).
+
+    With `steady` (a fraction such as 0.86), the run is also measured at that fraction of each
+    budget on its way there, and the row's `swd_steady` is the mean SWD of the two checkpoints:
+    one checkpoint's SWD early in training moves by tens of percent within a few kimg, so the
+    mean of two judges a change with less noise than either.
+    """
     rows = []
     run_dir = job["run_dir"]
-    for i, minutes in enumerate(budgets):
+
+    def train_to(minutes: float) -> None:
         if unit == "idle-minutes":
             images = idle_images(train_config(models[job["model"]]), minutes * 60, speeds[job["model"]])
             limit = ["--kimg", f"{images / 1000:.3f}"]
         else:
             limit = [f"--{unit}", f"{minutes:g}"]
         common = [*limit, "--threads", str(threads), "--device", "cpu"]
-        if i == 0 and not (run_dir / "run.json").exists():
+        if not (run_dir / "run.json").exists():
             belamy("train", str(job["coll_dir"]), "-o", str(run_dir), *models[job["model"]], *common,
                    "--set", f"seed={job['seed']}", "--preview-kimg", "0", "--set", "checkpoint_minutes=0",
                    "--checkpoint-kimg", "0")
         else:
             belamy("train", "--resume", str(run_dir), *common)
+
+    for i, minutes in enumerate(budgets):
+        early = None
+        if steady and steady * minutes > (budgets[i - 1] if i else 0):
+            train_to(steady * minutes)
+            early = measure(run_dir, judge)[0]
+        train_to(minutes)
         measured, renders = measure(run_dir, judge)
         np.save(run_dir / f"renders-{minutes:g}.npy", renders)  # for rescoring with other metrics
         row = {"collection": job["collection"], "model": job["model"], "seed": job["seed"], "minutes": minutes,
                **measured}
-        print(f"  {row['collection']} {row['model']} seed {row['seed']} {minutes:g}: SWD {row['swd']['mean']:.1f} "
+        if early is not None:
+            row["swd_early"] = {"kimg": early["kimg"], **early["swd"]}
+            row["swd_steady"] = (early["swd"]["mean"] + measured["swd"]["mean"]) / 2
+        steady_note = f" (steady {row['swd_steady']:.1f})" if early is not None else ""
+        print(f"  {row['collection']} {row['model']} seed {row['seed']} {minutes:g}: SWD {row['swd']['mean']:.1f}{steady_note} "
               f"KID {row['kid']['mean'] * 1e3:.1f}e-3, near copies {row['originality']['near_copies']}/{judge.n} "
               f"({row['kimg']} kimg, {row['img_s']} img/s)", file=sys.stderr)
         rows.append((row, renders))
@@ -255,7 +274,9 @@ def median_rows(rows: list[dict], floors: dict) -> list[dict]:
                     "kid": {**mid["kid"], "mean": float(np.median([r["kid"]["mean"] for r in group]))},
                     "originality": {**mid["originality"],
                                     "near_copies": max(r["originality"]["near_copies"] for r in group)},
-                    "swd_vs_floor": round(swd_med / floors[c]["swd"]["mean"], 2)})
+                    "swd_vs_floor": round(swd_med / floors[c]["swd"]["mean"], 2),
+                    **({"swd_steady": float(np.median([r["swd_steady"] for r in group]))}
+                       if all("swd_steady" in r for r in group) else {})})
     return out
 
 
@@ -286,6 +307,9 @@ def main() -> None:
                     "and whose renders from --reuse-work, instead of training again (a baseline whose code "
                     "did not change); the earlier run must have had the same unit, budgets and seeds")
     ap.add_argument("--reuse-work", type=Path, default=None, help="the WORK folder of the earlier run")
+    ap.add_argument("--steady", type=float, default=0.0, metavar="FRACTION",
+                    help="also measure at FRACTION of each budget (e.g. 0.86) and report the mean SWD of the "
+                         "two checkpoints, a steadier figure than one checkpoint's")
     ap.add_argument("--rescore", type=Path, default=None, metavar="WORK",
                     help="only recount near copies of results/NAME.json from the renders saved in WORK")
     args = ap.parse_args()
@@ -341,7 +365,7 @@ def main() -> None:
     with ThreadPoolExecutor(max_workers=args.jobs) as pool:
         futures = {i: pool.submit(reused_rows, jobs[i], previous, args.reuse_work) if jobs[i]["model"] in reuse
                    else pool.submit(train_and_measure, jobs[i], judges[jobs[i]["collection"]][0], models,
-                                    jobs[i]["budgets"], args.unit, speeds, threads) for i in order}
+                                    jobs[i]["budgets"], args.unit, speeds, threads, args.steady) for i in order}
         done = [futures[i].result() for i in range(len(jobs))]
     rows = [row for result in done for row, _ in result]
     for row in rows:
@@ -371,7 +395,7 @@ def main() -> None:
             print(f"{cname:10s} {row['model']:10s} {row['minutes']:6g} {row['kimg']:6.1f} {row['img_s']:6.1f} "
                   f"{row['peak_rss_mb']:8.0f} {row['swd']['mean']:7.1f} {row['swd_vs_floor']:8.2f} {vs} "
                   f"{row['kid']['mean'] * 1e3:8.2f} {row['originality']['near_copies']:7d}   {levels}  "
-                  f"{row['swd_seeds']}")
+                  f"{row['swd_seeds']}" + (f"  steady {row['swd_steady']:.1f}" if "swd_steady" in row else ""))
     peers = peers_status()
     for name, why in peers.items():
         print(f"{name}: {why}")
