@@ -312,3 +312,5 @@ def test_subpixel_top_gives_each_output_phase_its_own_filter():
     assert plain.weight.shape[0] == 3  # the up-conv: one filter per colour for all four phases
     with pytest.raises(InvalidModelConfig, match="subpixel_top"):
         cfg.replace(subpixel_top="yes")
+    with pytest.raises(InvalidModelConfig, match="light_top=true"):  # would be silently ignored
+        tiny("stylegan2", 64).replace(subpixel_top=True)

@@ -118,6 +118,8 @@ class ModelConfig:
             raise bad("light_top", "must be true or false")
         if not isinstance(self.subpixel_top, bool):
             raise bad("subpixel_top", "must be true or false")
+        if self.subpixel_top and not self.light_top:
+            raise bad("subpixel_top", "only changes the light_top layer: set light_top=true too, or drop it")
         if not isinstance(self.noise_max_res, int) or self.noise_max_res < 0:
             raise bad("noise_max_res", "must be 0 (every layer) or a resolution such as 32")
         if self.name == "dcgan" and self.w_dim != self.z_dim:

@@ -4,7 +4,8 @@ DiffAugment (Zhao et al. 2020): color (brightness, saturation, contrast), transl
 of the image with zero padding, and cutout of a square half the image size; and ADA's geometric
 warp (Karras et al. 2020): isotropic scaling and rotation about the centre, resampled bilinearly
 with reflection padding. All are applied to *both* real and fake images before D, so D cannot
-memorise a small collection and G is not taught to produce augmented images (the ops are differentiable, so G's gradient passes through them).
+memorise a small collection and G is not taught to produce augmented images (the ops are
+differentiable, so G's gradient passes through them).
 
 As in ADA (Karras et al. 2020) each op is applied to each sample independently with probability
 `p`, so `p` can be tuned continuously by `AdaptiveP` from how much D overfits. Images whose op was
