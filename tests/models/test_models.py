@@ -6,6 +6,7 @@ import json
 
 import pytest
 import torch
+import torch.nn.functional as F
 
 from belamy.models import (
     MODEL_NAMES,
@@ -314,3 +315,27 @@ def test_subpixel_top_gives_each_output_phase_its_own_filter():
         cfg.replace(subpixel_top="yes")
     with pytest.raises(InvalidModelConfig, match="light_top=true"):  # would be silently ignored
         tiny("stylegan2", 64).replace(subpixel_top=True)
+
+
+def test_d_stem_conv_reads_overlapping_windows():
+    """Space-to-depth + 1x1 gives each R/2 feature one 2x2 block; the 4x4 stride-2 stem overlaps."""
+    img = torch.randn(2, 3, 64, 64)
+    poked = img.clone()
+    poked[:, :, 10, 10] += 1.0  # one pixel: block (5, 5); the 4x4 windows of rows/cols 4-5 and 5
+
+    def touched(cfg: ModelConfig) -> list[tuple[int, int]]:
+        D = build_discriminator(cfg, seed=0)
+        stem = (lambda x: D.from_rgb(F.pixel_unshuffle(x, 2))) if D.unshuffle else D.from_rgb
+        with torch.no_grad():
+            diff = (stem(poked) - stem(img)).abs().amax(dim=(0, 1))  # (32, 32)
+        return [tuple(ix) for ix in (diff > 0).nonzero().tolist()]
+
+    light = tiny("stylegan2", 64).replace(light_top=True)
+    assert touched(light) == [(5, 5)]
+    assert touched(light.replace(d_stem_conv=True)) == [(4, 4), (4, 5), (5, 4), (5, 5)]
+    D = build_discriminator(light.replace(d_stem_conv=True), seed=0)
+    assert D(img).shape == (2,) and D.from_rgb.weight.shape[1:] == (3, 4, 4)
+    with pytest.raises(InvalidModelConfig, match="d_stem_conv"):
+        light.replace(d_stem_conv=1)
+    with pytest.raises(InvalidModelConfig, match="light_top=true"):  # would be silently ignored
+        tiny("stylegan2", 64).replace(d_stem_conv=True)

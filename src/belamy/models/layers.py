@@ -84,7 +84,7 @@ class EqualConv2d(nn.Module):
 
     `down=True` average-pools first and convolves at the lower resolution: the same cost as a
     stride-2 convolution, but anti-aliased (StyleGAN2 blurs before its strided conv for the same
-    reason). `activation="lrelu"` leaves its sqrt(2) gain to the consumer (module docstring).
+    reason). `stride=2` with `kernel_size=4` is DCGAN's overlapping strided conv (R -> R/2). `activation="lrelu"` leaves its sqrt(2) gain to the consumer (module docstring).
     """
 
     def __init__(
@@ -96,11 +96,13 @@ class EqualConv2d(nn.Module):
         activation: str = "linear",
         down: bool = False,
         input_gain: float = 1.0,
+        stride: int = 1,
     ) -> None:
         super().__init__()
         _check_activation(activation)
         self.in_channels, self.out_channels = in_channels, out_channels
         self.kernel_size, self.activation, self.down = kernel_size, activation, down
+        self.stride = stride
         self.weight = nn.Parameter(torch.randn(out_channels, in_channels, kernel_size, kernel_size))
         self.bias = nn.Parameter(torch.zeros(out_channels)) if bias else None
         self.weight_gain = input_gain / math.sqrt(in_channels * kernel_size * kernel_size)
@@ -108,13 +110,16 @@ class EqualConv2d(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.down:
             x = downsample2x(x)
-        x = F.conv2d(x, self.weight * self.weight_gain, self.bias, padding=self.kernel_size // 2)
+        # 'same' padding for odd kernels; an even kernel with stride 2 (k=4, pad 1) halves the size
+        pad = self.kernel_size // 2 if self.kernel_size % 2 else (self.kernel_size - 2) // 2
+        x = F.conv2d(x, self.weight * self.weight_gain, self.bias, stride=self.stride, padding=pad)
         # In place: the conv's backward needs its input and weight, not its output.
         return F.leaky_relu_(x, LRELU_SLOPE) if self.activation == "lrelu" else x
 
     def extra_repr(self) -> str:
         return (f"{self.in_channels}, {self.out_channels}, k={self.kernel_size}, "
-                f"activation={self.activation}, down={self.down}")
+                f"activation={self.activation}, down={self.down}"
+                + (f", stride={self.stride}" if self.stride != 1 else ""))
 
 
 def upsample2x(x: torch.Tensor) -> torch.Tensor:

@@ -215,13 +215,19 @@ class StyleGAN2Discriminator(nn.Module):
         super().__init__()
         self.resolution = cfg.resolution
         self.mbstd_group, self.mbstd_channels = cfg.mbstd_group, cfg.mbstd_channels
-        # light_top: space-to-depth first (a lossless 2x2 pixel-to-channel reshape), so every
-        # pixel is seen, as 4x the channels at R/2, without a convolution at R x R.
-        self.unshuffle = cfg.light_top
+        # light_top: no convolution at R x R. Either space-to-depth first (a lossless 2x2
+        # pixel-to-channel reshape, so every pixel is seen, as 4x the channels at R/2) and a 1x1
+        # fromRGB, which is a 2x2 stride-2 conv: each R/2 feature sees one 2x2 block, so a pattern
+        # looks different to D one pixel to the side; or (`d_stem_conv`) a 4x4 stride-2 fromRGB,
+        # whose windows overlap.
+        self.unshuffle = cfg.light_top and not cfg.d_stem_conv
         resolutions = cfg.conv_resolutions
         top = cfg.d_channels_at(resolutions[-1])
-        in_channels = cfg.img_channels * (4 if self.unshuffle else 1)
-        self.from_rgb = EqualConv2d(in_channels, top, 1, activation="lrelu")
+        if cfg.d_stem_conv:
+            self.from_rgb = EqualConv2d(cfg.img_channels, top, 4, activation="lrelu", stride=2)
+        else:
+            in_channels = cfg.img_channels * (4 if self.unshuffle else 1)
+            self.from_rgb = EqualConv2d(in_channels, top, 1, activation="lrelu")
         self.blocks = nn.Sequential(*[
             DiscriminatorBlock(cfg.d_channels_at(res), cfg.d_channels_at(res // 2),
                                input_gain=LRELU_GAIN if res == resolutions[-1] else 1.0)
