@@ -17,7 +17,7 @@ from belamy.models import (
     presets,
 )
 from belamy.models.flops import count_flops, count_params, train_step_flops_per_image
-from belamy.models.layers import blur_upsampled, minibatch_stddev, modulated_conv2d, upsample2x
+from belamy.models.layers import EqualConv2d, blur_upsampled, minibatch_stddev, modulated_conv2d, upsample2x
 
 
 def tiny(name: str, resolution: int = 32) -> ModelConfig:
@@ -321,7 +321,7 @@ def test_d_stem_conv_reads_overlapping_windows():
     """Space-to-depth + 1x1 gives each R/2 feature one 2x2 block; the 4x4 stride-2 stem overlaps."""
     img = torch.randn(2, 3, 64, 64)
     poked = img.clone()
-    poked[:, :, 10, 10] += 1.0  # one pixel: block (5, 5); the 4x4 windows of rows/cols 4-5 and 5
+    poked[:, :, 10, 10] += 1.0  # in 2x2 block (5, 5), and in 4x4 windows 4 and 5 of each axis
 
     def touched(cfg: ModelConfig) -> list[tuple[int, int]]:
         D = build_discriminator(cfg, seed=0)
@@ -335,6 +335,8 @@ def test_d_stem_conv_reads_overlapping_windows():
     assert touched(light.replace(d_stem_conv=True)) == [(4, 4), (4, 5), (5, 4), (5, 5)]
     D = build_discriminator(light.replace(d_stem_conv=True), seed=0)
     assert D(img).shape == (2,) and D.from_rgb.weight.shape[1:] == (3, 4, 4)
+    with pytest.raises(ValueError, match="input/stride"):  # an even kernel at stride 1 would shift
+        EqualConv2d(3, 4, 4)
     with pytest.raises(InvalidModelConfig, match="d_stem_conv"):
         light.replace(d_stem_conv=1)
     with pytest.raises(InvalidModelConfig, match="light_top=true"):  # would be silently ignored

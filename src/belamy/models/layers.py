@@ -84,7 +84,9 @@ class EqualConv2d(nn.Module):
 
     `down=True` average-pools first and convolves at the lower resolution: the same cost as a
     stride-2 convolution, but anti-aliased (StyleGAN2 blurs before its strided conv for the same
-    reason). `stride=2` with `kernel_size=4` is DCGAN's overlapping strided conv (R -> R/2). `activation="lrelu"` leaves its sqrt(2) gain to the consumer (module docstring).
+    reason). `stride=2` with `kernel_size=4` is DCGAN's overlapping strided conv (R -> R/2).
+    Padding keeps the output at input/stride. `activation="lrelu"` leaves its sqrt(2) gain to the
+    consumer (module docstring).
     """
 
     def __init__(
@@ -102,7 +104,10 @@ class EqualConv2d(nn.Module):
         _check_activation(activation)
         self.in_channels, self.out_channels = in_channels, out_channels
         self.kernel_size, self.activation, self.down = kernel_size, activation, down
-        self.stride = stride
+        if (kernel_size - stride) % 2:
+            raise ValueError(f"kernel {kernel_size} with stride {stride} cannot keep the output at "
+                             "input/stride")
+        self.stride, self.padding = stride, (kernel_size - stride) // 2  # output = input / stride
         self.weight = nn.Parameter(torch.randn(out_channels, in_channels, kernel_size, kernel_size))
         self.bias = nn.Parameter(torch.zeros(out_channels)) if bias else None
         self.weight_gain = input_gain / math.sqrt(in_channels * kernel_size * kernel_size)
@@ -110,9 +115,7 @@ class EqualConv2d(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.down:
             x = downsample2x(x)
-        # 'same' padding for odd kernels; an even kernel with stride 2 (k=4, pad 1) halves the size
-        pad = self.kernel_size // 2 if self.kernel_size % 2 else (self.kernel_size - 2) // 2
-        x = F.conv2d(x, self.weight * self.weight_gain, self.bias, stride=self.stride, padding=pad)
+        x = F.conv2d(x, self.weight * self.weight_gain, self.bias, stride=self.stride, padding=self.padding)
         # In place: the conv's backward needs its input and weight, not its output.
         return F.leaky_relu_(x, LRELU_SLOPE) if self.activation == "lrelu" else x
 
