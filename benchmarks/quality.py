@@ -7,6 +7,7 @@ collection measured against each other (what a perfect model would score with th
     python benchmarks/quality.py --variant nonoise:model.use_noise=false --models default,nonoise
     python benchmarks/quality.py --unit idle-minutes --budgets 5,10,30 --seeds 0,1,2 --jobs 2 --long demo:default
     python benchmarks/quality.py --unit kimg --budgets 29.1 --seeds 0,1,2 --steady 0.86 ...  # + mean SWD of 2 checkpoints
+    python benchmarks/quality.py --unit kimg --budgets 25.08,29.1,58.2,174.6 --short 2 --seeds 0,1,2,3,4 ...
     python benchmarks/quality.py --rescore WORK     # recount near copies from WORK's saved renders
     python benchmarks/quality.py --reuse dcgan --reuse-work OLDWORK ...   # baseline rows from the last run
 
@@ -302,6 +303,9 @@ def main() -> None:
     ap.add_argument("--sheets", type=Path, default=ROOT / "docs" / "quality")
     ap.add_argument("--long", default="", help="COLLECTION:MODEL pairs that train through all budgets "
                     "(default: all); the others stop after the first budget")
+    ap.add_argument("--short", type=int, default=1, metavar="N",
+                    help="how many of the budgets the runs that are not long train through (default 1: the "
+                         "first), e.g. 2 to measure every seed at two nearby checkpoints")
     ap.add_argument("--name", default="quality", help="result file name in benchmarks/results/")
     ap.add_argument("--reuse", default="", help="MODELS whose rows come from the earlier results/NAME.json "
                     "and whose renders from --reuse-work, instead of training again (a baseline whose code "
@@ -358,7 +362,7 @@ def main() -> None:
             for seed in sorted(set(seeds) | (set(seeds_long) if long else set())):
                 jobs.append({"collection": cname, "model": mname, "seed": seed, "coll_dir": coll_dir,
                              "run_dir": work / run_name(cname, mname, seed),
-                             "budgets": budgets if long and seed in seeds_long else budgets[:1]})
+                             "budgets": budgets if long and seed in seeds_long else budgets[:args.short]})
     # the long runs start first, the short ones fill the other slots; results keep the job order
     order = sorted(range(len(jobs)), key=lambda i: -len(jobs[i]["budgets"]))
     threads = max(1, args.threads // args.jobs)
