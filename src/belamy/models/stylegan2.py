@@ -12,7 +12,8 @@ the next layer's weights, and element-wise ops run in place where autograd allow
 substance: D downsamples with a 2x2 box filter instead of [1,3,3,1] (cheaper, still
 anti-aliased), the mapping depth is a config field (2 layers in the CPU preset, 8 on GPU), and
 `light_top` (CPU preset) drops the feature maps at the top resolution: G draws it with a modulated
-up-conv to RGB, D starts with space-to-depth.
+up-conv to RGB, D starts with space-to-depth (or, with `d_stem_conv`, the CPU preset's choice, a
+4x4 stride-2 conv).
 Widths follow `ModelConfig.{g,d}_channels_at`, so tiny CPU presets are just configs.
 """
 
