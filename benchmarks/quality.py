@@ -302,7 +302,7 @@ def main() -> None:
     ap.add_argument("--work", type=Path, default=None, help="where runs go (default: a new folder in --cache)")
     ap.add_argument("--sheets", type=Path, default=ROOT / "docs" / "quality")
     ap.add_argument("--long", default="", help="COLLECTION:MODEL pairs that train through all budgets "
-                    "(default: all); the others stop after the first budget")
+                    "(default: all); the others stop after the first --short budgets")
     ap.add_argument("--short", type=int, default=1, metavar="N",
                     help="how many of the budgets the runs that are not long train through (default 1: the "
                          "first), e.g. 2 to measure every seed at two nearby checkpoints")
@@ -329,6 +329,8 @@ def main() -> None:
         name, args_ = variant(spec, MODELS["default"])
         models[name] = args_
     budgets = sorted(float(b) for b in args.budgets.split(","))
+    if not 1 <= args.short <= len(budgets):
+        raise SystemExit(f"--short must be 1 to {len(budgets)} (the number of --budgets), got {args.short}")
     seeds = [int(x) for x in args.seeds.split(",")]
     seeds_long = [int(x) for x in args.seeds_long.split(",")] if args.seeds_long else seeds[:1]
     reuse = set(filter(None, args.reuse.split(",")))

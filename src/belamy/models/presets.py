@@ -55,15 +55,15 @@ def stylegan2_cpu_64() -> ModelConfig:
     as wide (128..16) because one training iteration runs D about 9 forward-equivalents per image
     and G about 4. Two mapping layers and w_dim 128 suffice for collections of hundreds of
     images. `light_top`: no feature maps at 64 px (G draws the 64 px RGB from its 32 px features
-    with one modulated up-conv, D reads the image through a space-to-depth reshape), because the
+    with one modulated up-conv, D reads the image straight into 32 px features), because the
     16- and 8-channel 64 px layers ran at ~20% of the CPU's matmul rate and took the largest
     share of the step: 1.6x the images/s (train_speed.py: 52.9 -> 83.6), and at equal idle CPU
     time (5 minutes, demo, seeds 0/1) SWD 81/88 and KID 35/33 x1e3 instead of 102/109 and
     100/84 with them (`quality.py`).
     Wider layers run closer to peak but lose at equal time (G and D x2: SWD 144/179).
-    `d_stem_conv`: D reads the 64 px image with a 4x4 stride-2 conv instead of space-to-depth and
-    a 1x1 conv (a 2x2 stride-2 conv, whose blocks make a pattern look different one pixel to the
-    side); the overlapping windows cost 1.2% more FLOPs (3-6% slower: a 3-channel conv) and,
+    `d_stem_conv`: D reads the 64 px image with a 4x4 stride-2 conv instead of a space-to-depth
+    reshape and a 1x1 conv (a 2x2 stride-2 conv, whose blocks make a pattern look different one
+    pixel to the side); the overlapping windows cost 1.2% more FLOPs (3-6% slower: a 3-channel conv) and,
     after 5 idle minutes, scored SWD 80 instead of 101 on clipart and about the same on the demo
     (77 vs 75; medians of 5 seeds; `quality.py`, README "The overlapping D stem").
     1.32 M parameters in all, 0.585 GFLOP per training image.
