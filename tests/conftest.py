@@ -65,6 +65,7 @@ def tiny_config(name: str = "stylegan2", augment: str = "diffaug"):
     cfg.checkpoint_kimg = 0.016
     cfg.keep = 2
     cfg.device = "cpu"
+    cfg.amp = "off"  # float32 on every CPU; bf16 is tested where asked for
     return cfg
 
 

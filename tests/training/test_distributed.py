@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import torch
 from safetensors.torch import load_file
 
@@ -46,3 +47,20 @@ def test_two_processes_match_one(tmp_path: Path):
     stats = [json.loads(x) for x in (tmp_path / "two" / "stats.jsonl").read_text().splitlines()]
     assert [s["step"] for s in stats] == [2, 4]  # one writer: no duplicated lines
     assert not list((tmp_path / "two" / "checkpoints").glob(".*tmp*"))
+
+
+def test_pick_amp_on_cpu(monkeypatch):
+    """bf16 where the CPU has it natively ('auto') or where asked; fp16 only on CUDA, one clear line."""
+    from belamy.errors import BelamyError
+    from belamy.training import distributed
+
+    cpu = torch.device("cpu")
+    for native, expected in ((True, torch.bfloat16), (False, None)):
+        monkeypatch.setattr(distributed, "cpu_has_native_bf16", lambda native=native: native)
+        assert distributed.pick_amp("auto", cpu) is expected
+        assert distributed.pick_amp("bf16", cpu) is torch.bfloat16
+        assert distributed.pick_amp("off", cpu) is None
+    with pytest.raises(BelamyError, match="fp16 is not supported on cpu"):
+        distributed.pick_amp("fp16", cpu)
+    with pytest.raises(BelamyError, match="unknown --amp"):
+        distributed.pick_amp("half", cpu)

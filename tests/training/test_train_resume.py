@@ -25,16 +25,16 @@ def weights(run_dir: Path) -> dict[str, torch.Tensor]:
     return load_file(str(ckpt.latest(run_dir) / ckpt.TENSORS))
 
 
-@pytest.mark.parametrize("name, augment, shared", [("stylegan2", "ada", False), ("dcgan", "none", False),
-                                                  ("stylegan2", "ada", True)])
+@pytest.mark.parametrize("name, augment, shared, amp", [("stylegan2", "ada", False, "off"), ("dcgan", "none", False, "off"),
+                                                       ("stylegan2", "ada", True, "off"), ("stylegan2", "ada", True, "bf16")])
 def test_resume_equals_uninterrupted(tiny_collection: Path, tmp_path: Path, name: str, augment: str,
-                                     shared: bool):
+                                     shared: bool, amp: str):
     cfg = tiny_config(name, augment)
-    cfg.steps, cfg.shared_fakes = 8, shared
+    cfg.steps, cfg.shared_fakes, cfg.amp = 8, shared, amp
     train(tiny_collection, tmp_path / "straight", cfg, progress=False)
 
     half = tiny_config(name, augment)
-    half.steps, half.shared_fakes = 4, shared
+    half.steps, half.shared_fakes, half.amp = 4, shared, amp
     train(tiny_collection, tmp_path / "resumed", half, progress=False)
     run = train(None, tmp_path / "resumed", resume=True, progress=False, steps=8)
     assert run.stop_reason == "budget"
@@ -47,6 +47,8 @@ def test_resume_equals_uninterrupted(tiny_collection: Path, tmp_path: Path, name
     sa = json.loads((ckpt.latest(tmp_path / "straight") / ckpt.STATE).read_text())["train_state"]
     sb = json.loads((ckpt.latest(tmp_path / "resumed") / ckpt.STATE).read_text())["train_state"]
     assert sa["step"] == sb["step"] == 8 and sa["images"] == 64 and sa["aug"] == sb["aug"]
+    precision = "bfloat16 autocast" if amp == "bf16" else "float32"
+    assert f"on 1 x cpu in {precision}." in (tmp_path / "straight" / "MODEL_CARD.md").read_text()
     # and the weights really changed during training
     from belamy.models import build_generator
 

@@ -40,7 +40,7 @@ def train_cmd(
     checkpoint_kimg: Optional[float] = typer.Option(None, "--checkpoint-kimg", help="Checkpoint every N kimg."),
     keep: Optional[int] = typer.Option(None, "--keep", help="Keep the last K checkpoints."),
     device: Optional[str] = typer.Option(None, "--device", help="auto, cpu, cuda, cuda:N or mps."),
-    amp: Optional[str] = typer.Option(None, "--amp", help="auto, bf16, fp16 or off (CUDA only)."),
+    amp: Optional[str] = typer.Option(None, "--amp", help="Mixed precision: auto (bf16 on CUDA and on CPUs with native bf16), bf16, fp16 (CUDA) or off."),
     threads: Optional[int] = typer.Option(None, "--threads", help="CPU threads."),
 ) -> None:
     """Train a GAN on a collection (Ctrl-C saves a checkpoint; --resume continues exactly)."""

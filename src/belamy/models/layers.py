@@ -186,7 +186,10 @@ def modulated_conv2d(
     """
     n, cin = styles.shape
     s = styles if input_gain == 1.0 else styles * input_gain
-    x = x * s.reshape(n, cin, 1, 1)
+    # Element-wise work stays in x's dtype: under CPU/GPU autocast the convs return bf16, and a
+    # float32 style, demodulation or noise would promote every full-size tensor back to float32
+    # (twice the memory traffic, plus a cast before each conv).
+    x = x * s.reshape(n, cin, 1, 1).to(x.dtype)
     out_gain = 1.0
     if up:
         # (N,Cin,H,W) -> transposed 3x3, stride 2, no padding -> (N,Cout,2H+1,2W+1) -> blur
@@ -197,8 +200,8 @@ def modulated_conv2d(
     if demodulate:
         # sum_{i,kh,kw} (w_{o,i,kh,kw} s_{n,i})^2 = s^2 @ (w^2 summed over taps)^T -> (N, Cout)
         d = (styles.square() @ weight.square().sum(dim=(2, 3)).t() + 1e-8).rsqrt()
-        d = (d * out_gain).reshape(n, -1, 1, 1)
-        return x * d if add is None else torch.addcmul(add, x, d)
+        d = (d * out_gain).reshape(n, -1, 1, 1).to(x.dtype)
+        return x * d if add is None else torch.addcmul(add.to(x.dtype), x, d)
     if out_gain != 1.0:
         x = x * out_gain
     return x if add is None else x + add

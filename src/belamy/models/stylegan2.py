@@ -172,7 +172,9 @@ class StyleGAN2Generator(Generator):
         Truncation pulls the first `truncation_cutoff` layers (all when None) towards `w_avg`:
         psi=1 is no truncation, psi=0 gives the average image for every z.
         """
-        w = self.mapping_net(z)  # (N, w_dim)
+        # (N, w_dim), in w_avg's precision: under autocast the MLP returns bf16/fp16, and the
+        # tracked mean and truncation must not mix dtypes (nor lose precision in the EMA).
+        w = self.mapping_net(z).to(self.w_avg.dtype)
         if update_w_avg and self.training:
             with torch.no_grad():
                 self.w_avg.copy_(w.detach().mean(dim=0).lerp(self.w_avg, W_AVG_BETA))

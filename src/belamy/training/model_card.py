@@ -39,7 +39,7 @@ def write_model_card(run_dir: Path, cfg, coll, state, env, stopped: str | None =
     lines = [
         f"# Model card: {run_dir.name}", "",
         f"Status: {status} after {state.step} steps, {state.kimg:.1f} kimg, {state.seconds / 60:.1f} min "
-        f"on {env.world} x {env.device.type}.", "",
+        f"on {env.world} x {env.device.type} in {env.precision}.", "",
         "## Training data", "",
         f"- Collection: `{coll.path}` ({len(coll)} images at {coll.size} px)",
         f"- Licences: {lic or 'none recorded'}",
