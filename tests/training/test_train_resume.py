@@ -180,3 +180,36 @@ def test_watchdog_rolls_back_on_nan(tiny_collection: Path, tmp_path: Path, monke
     assert final["step"] == 8 and final["rollbacks"] == 1 and final["lr_scale"] == 0.5
     w = weights(run.path)
     assert all(torch.isfinite(v).all() for k, v in w.items() if v.is_floating_point())
+
+
+def test_runs_from_before_cpu_bf16_resume_in_float32(tiny_collection: Path, tmp_path: Path, monkeypatch):
+    """`--amp auto` became bf16 on CPUs with native bf16; a run made before (no `precision` in
+    run.json) trained in float32 and must continue in float32, bit for bit, unless asked."""
+    from belamy.training import distributed
+
+    monkeypatch.setattr(distributed, "cpu_has_native_bf16", lambda: True)
+    cfg = tiny_config()
+    cfg.amp, cfg.steps = "auto", 4
+    train(tiny_collection, tmp_path / "new", cfg, progress=False)
+    assert json.loads((tmp_path / "new" / "run.json").read_text())["precision"] == "bfloat16 autocast"
+    train(None, tmp_path / "new", resume=True, progress=False, steps=6)
+    assert "in bfloat16 autocast." in (tmp_path / "new" / "MODEL_CARD.md").read_text()
+
+    old_cfg = tiny_config()
+    old_cfg.amp, old_cfg.steps = "off", 8  # what auto meant on a CPU before
+    train(tiny_collection, tmp_path / "straight", old_cfg, progress=False)
+    old_cfg.steps = 4
+    train(tiny_collection, tmp_path / "old", old_cfg, progress=False)
+    # make it look like a run of an older belamy: config `auto`, no precision in run.json
+    info = json.loads((tmp_path / "old" / "run.json").read_text())
+    del info["precision"]
+    (tmp_path / "old" / "run.json").write_text(json.dumps(info))
+    state_file = ckpt.latest(tmp_path / "old") / ckpt.STATE
+    state = json.loads(state_file.read_text())
+    state["config"]["amp"] = "auto"
+    state_file.write_text(json.dumps(state))
+    train(None, tmp_path / "old", resume=True, progress=False, steps=8)
+    assert "in float32." in (tmp_path / "old" / "MODEL_CARD.md").read_text()
+    a, b = weights(tmp_path / "straight"), weights(tmp_path / "old")
+    for k in a:
+        assert torch.equal(a[k], b[k]), k

@@ -62,7 +62,7 @@ def train(collection: str | os.PathLike[str] | None, out: str | os.PathLike[str]
     if not resume:
         info = {"id": uuid.uuid4().hex[:12], "collection": str(Path(collection).resolve()),
                 "collection_count": len(coll), "collection_manifest_sha": _manifest_digest(coll),
-                "created": _now(), "world_size": env.world}
+                "created": _now(), "world_size": env.world, "precision": env.precision}
         if env.is_main:
             from belamy.version import code_version
 
@@ -148,6 +148,13 @@ def _resume_setup(out: Path, overrides: dict[str, Any]):
     for k, v in overrides.items():
         setattr(cfg, k, v)
     info = json.loads((out / "run.json").read_text())
+    if "amp" not in overrides and cfg.amp == "auto" and "precision" not in info:
+        from belamy.training.distributed import pick_device
+
+        if pick_device(cfg.device).type == "cpu":
+            # Runs made before `--amp auto` meant bf16 on CPUs with native bf16 trained in float32
+            # on every CPU: keep them so, that they continue exactly (`--amp bf16` switches one over).
+            cfg.amp = "off"
     if not Path(info["collection"]).is_dir():
         raise BelamyError(f"the run's collection {info['collection']} is gone: restore it to resume")
     return cfg, info, (tensors, saved)
