@@ -39,3 +39,38 @@ def test_sanitize_grads_replaces_only_non_finite_values():
     p.grad = ok.clone()
     _sanitize_grads([p])
     assert torch.equal(p.grad, ok)
+
+
+def test_reloaded_adam_moments_keep_the_parameter_layout():
+    """A fused Adam walks a parameter and its moments in memory order: moments saved contiguous
+    must come back in the channels_last layout of their conv weight, or a resumed run updates
+    each weight with another element's moments (resume then differs from uninterrupted)."""
+    from belamy.training.checkpoint import load_optimizer, optimizer_tensors
+    from belamy.training.loop import adam
+
+    def make():
+        torch.manual_seed(0)
+        conv = nn.Conv2d(3, 4, 3).to(memory_format=torch.channels_last)
+        return conv, adam(conv.parameters(), 0.01, (0.0, 0.99), torch.device("cpu"))
+
+    def step(conv, opt, seed):
+        torch.manual_seed(seed)
+        conv(torch.randn(2, 3, 5, 5).contiguous(memory_format=torch.channels_last)).square().sum().backward()
+        opt.step()
+        opt.zero_grad()
+
+    straight, opt = make()
+    for s in range(3):
+        step(straight, opt, s)
+    resumed, opt2 = make()
+    step(resumed, opt2, 0)
+    tensors, meta = optimizer_tensors("opt", opt2)
+    assert all(t.is_contiguous() for t in tensors.values())  # saved as plain contiguous tensors
+    resumed2, opt3 = make()
+    resumed2.load_state_dict(resumed.state_dict())
+    load_optimizer(opt3, "opt", tensors, meta)
+    moment = opt3.state[resumed2.weight]["exp_avg"]
+    assert moment.stride() == resumed2.weight.stride()
+    for s in (1, 2):
+        step(resumed2, opt3, s)
+    assert torch.equal(straight.weight, resumed2.weight)

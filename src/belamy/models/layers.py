@@ -257,7 +257,10 @@ class ModulatedConv(nn.Module):
             x, self.weight * self.weight_gain, styles, demodulate=True, up=self.up,
             input_gain=self.input_gain, add=noise, blur=self.blur,
         )  # (N, Cout, res, res), a fresh tensor: safe to update in place below
-        x = x.add_(self.bias.reshape(1, -1, 1, 1))
+        # The bias in x's dtype: under autocast an in-place add of a float32 bias into a bf16
+        # channels_last tensor takes PyTorch's mixed-dtype path (a float32 copy of x, the add, a
+        # copy back): 0.9 ms instead of 0.07 at 32 px, batch 16, 6% of the CPU training step.
+        x = x.add_(self.bias.to(x.dtype).reshape(1, -1, 1, 1))
         return F.leaky_relu_(x, LRELU_SLOPE)
 
     def extra_repr(self) -> str:

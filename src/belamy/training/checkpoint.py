@@ -70,6 +70,14 @@ def load_optimizer(opt: torch.optim.Optimizer, prefix: str, tensors: dict[str, t
         if "betas" in g:
             g["betas"] = tuple(g["betas"])
     opt.load_state_dict({"state": state, "param_groups": groups})
+    # Moments were saved contiguous; give each its parameter's memory layout again (channels_last
+    # conv weights). A fused optimizer walks a parameter and its moments in memory order, so a
+    # moment in another layout would be updated with the wrong elements' gradients.
+    for group in opt.param_groups:
+        for param in group["params"]:
+            for key, val in opt.state.get(param, {}).items():
+                if torch.is_tensor(val) and val.shape == param.shape and val.stride() != param.stride():
+                    opt.state[param][key] = torch.empty_like(param, dtype=val.dtype).copy_(val)
 
 
 def load_module(module: torch.nn.Module, prefix: str, tensors: dict[str, torch.Tensor]) -> None:
