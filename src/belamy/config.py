@@ -245,6 +245,12 @@ def _preset_cpu_quick_64() -> TrainConfig:
     image as good (27.8 kimg, seeds 0-4, SWD medians: demo 62.6 vs 77.0, clipart 82.6 vs 80.4), so
     after 5 idle minutes (33.1 kimg instead of 27.8) demo 57.3 and clipart 75.6 instead of 77.0 and
     80.4. Elsewhere it trains in float32, as before.
+    Measured for clipart's 30 idle minutes (207.8 kimg), not adopted: batch 32 after 40 kimg
+    (`batch_start=16`, 1.2x the img/s, so 240-250 kimg in the same time) scored 46.0-44.7 against
+    41.6 (seed 0, `quality-late32.json`); a longer EMA half-life (`ema_kimg` 5, 10 or 20; the ramp
+    keeps the first 40 kimg as they are) scored 44.3, 47.2, 47.3 against 42.7 (seeds 0-1, one run
+    carrying every EMA over the same trajectory): at 30 minutes G still improves too fast for a
+    slow average.
     """
     return TrainConfig(preset="cpu-quick-64", batch=16, augment="ada", aug_policy="translation,cutout",
                        shared_fakes=True)
