@@ -56,3 +56,24 @@ def idle_images(cfg, seconds: float, img_s: dict[int, float]) -> int:
             return int(seconds * img_s[cfg.batch_start])
         return int(early + (seconds - t_early) * img_s[cfg.batch])
     return int(seconds * img_s[cfg.batch])
+
+
+def trained_images(run_dir: Path) -> int:
+    """Images a run's latest checkpoint has trained (0 when it has none yet)."""
+    from belamy.training import checkpoint as ckpt
+
+    path = ckpt.latest(run_dir) if (run_dir / ckpt.CKPT_DIR).is_dir() else None
+    if path is None:
+        return 0
+    return int(json.loads((path / ckpt.STATE).read_text())["train_state"]["images"])
+
+
+def past_budget(trained: int, budget: int, batch: int) -> bool:
+    """Whether a run that has trained `trained` images is already past a budget of `budget` images.
+
+    Why: a run stops at the first step that reaches its budget, so it may overshoot by less than
+    one batch; more than that means it was trained further before (a re-invoked benchmark with a
+    smaller budget), and measuring it would label a later checkpoint with the smaller budget.
+    """
+    return trained >= budget + batch
+

@@ -49,7 +49,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
-from common import idle_images, train_config, variant, write_result  # noqa: E402
+from common import idle_images, past_budget, train_config, trained_images, variant, write_result  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 MODELS = {"default": ["--preset", "cpu-quick-64"], "dcgan": ["--preset", "dcgan-64"]}
@@ -221,9 +221,24 @@ def train_and_measure(job: dict, judge: Judge, models: dict, budgets: list[float
         else:
             belamy("train", "--resume", str(run_dir), *common)
 
+    def already_past(minutes: float) -> bool:
+        """The run has trained beyond this budget before (its checkpoint would be mislabelled)."""
+        cfg = train_config(models[job["model"]])
+        if unit == "idle-minutes":
+            images = idle_images(cfg, minutes * 60, speeds[job["model"]])
+        elif unit == "kimg":
+            images = round(minutes * 1000)
+        else:
+            return False  # wall-clock minutes: a run's images say nothing about them
+        return past_budget(trained_images(run_dir), images, max(cfg.batches))
+
     for i, minutes in enumerate(budgets):
+        if already_past(minutes):
+            print(f"  {job['collection']} {job['model']} seed {job['seed']} {minutes:g}: skipped, the run has "
+                  f"trained {trained_images(run_dir) / 1000:g} kimg, past this budget", file=sys.stderr)
+            continue
         early = None
-        if steady and steady * minutes > (budgets[i - 1] if i else 0):
+        if steady and steady * minutes > (budgets[i - 1] if i else 0) and not already_past(steady * minutes):
             train_to(steady * minutes)
             early = measure(run_dir, judge)[0]
         train_to(minutes)

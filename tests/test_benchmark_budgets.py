@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
-from common import idle_images, train_config, variant  # noqa: E402
+from common import idle_images, past_budget, train_config, trained_images, variant  # noqa: E402
 
 
 def test_train_config_reads_preset_and_sets():
@@ -34,3 +34,20 @@ def test_idle_images_follow_each_batch_phase():
     assert idle_images(start, 600, speeds) == 20_000 + 200 * 80
     with pytest.raises(KeyError):  # a batch with no measured speed is an error, not a guess
         idle_images(start, 600, {16: 80.0})
+
+
+def test_a_run_trained_further_before_is_past_a_smaller_budget(tmp_path: Path):
+    """Re-invoking the benchmark with a smaller budget must not measure a later checkpoint under
+    the smaller budget's label; the last step's overshoot (less than a batch) is not 'past'."""
+    assert trained_images(tmp_path / "new-run") == 0
+    step = tmp_path / "run" / "checkpoints" / "step-00006250"
+    step.mkdir(parents=True)
+    (step / "state.json").write_text('{"train_state": {"images": 100000}}')
+    (step / "tensors.safetensors").write_bytes(b"")
+    (step.parent / "latest").write_text(step.name)
+    trained = trained_images(tmp_path / "run")
+    assert trained == 100_000
+    assert past_budget(trained, 35_750, 16)
+    assert not past_budget(trained, 100_000, 16) and not past_budget(100_010, 100_000, 16)
+    assert not past_budget(0, 35_750, 16)
+
