@@ -21,7 +21,8 @@ Collections: `demo` (the built-in procedural portraits, 300 at 64 px) and `clipa
 public-domain drawings of people in Debian's openclipart-png, fetched with `apt-get download` into
 the cache folder and collected at 64 px on white; nothing is committed). Each (collection, model)
 trains once in a subprocess; at each budget in `--budgets` the run is resumed up to that total
-training time, so the 5-minute figure and the 30-minute figure come from one run. At each budget:
+training time, so the 5-minute figure and the 30-minute figure come from one run (re-invoking with
+the same --work resumes every run; a budget a run has already passed is skipped). At each budget:
 SWD (x1e3, Laplacian-pyramid patches) and KID (in belamy-rand-v1, a feature space that needs no
 downloaded weights) of N renders against half A of the collection, where N is the size of half B;
 the floor is A against B. Originality: how many of the N renders are near copies of a training
