@@ -76,4 +76,3 @@ def past_budget(trained: int, budget: int, batch: int) -> bool:
     smaller budget), and measuring it would label a later checkpoint with the smaller budget.
     """
     return trained >= budget + batch
-

@@ -50,4 +50,3 @@ def test_a_run_trained_further_before_is_past_a_smaller_budget(tmp_path: Path):
     assert past_budget(trained, 35_750, 16)
     assert not past_budget(trained, 100_000, 16) and not past_budget(100_010, 100_000, 16)
     assert not past_budget(0, 35_750, 16)
-
