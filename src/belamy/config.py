@@ -253,7 +253,7 @@ def _preset_cpu_quick_64() -> TrainConfig:
     slow average.
     With the faster step (30 idle minutes = 224.4 kimg; `quality-late-*.json`, `quality-reflect.json`):
     ADA's geometric warp joining once p passes 0.5 scored 39.8 against 35.8 (seed 0); twice the
-    learning rates after 35 kimg 34.6 and 46.0 against 35.8 and 38.8 (seeds 0-1, no verdict);
+    learning rates after 35 kimg a median of 43.0 against 37.3 (seeds 0-3);
     translation padded by reflection lost at 5 minutes (clipart seeds 0-2, median 84.7 vs 72.6).
     """
     return TrainConfig(preset="cpu-quick-64", batch=16, augment="ada", aug_policy="translation,cutout",
