@@ -62,7 +62,7 @@ def trained_images(run_dir: Path) -> int:
     """Images a run's latest checkpoint has trained (0 when it has none yet)."""
     from belamy.training import checkpoint as ckpt
 
-    path = ckpt.latest(run_dir) if (run_dir / ckpt.CKPT_DIR).is_dir() else None
+    path = ckpt.latest(run_dir)  # None for a run not started yet
     if path is None:
         return 0
     return int(json.loads((path / ckpt.STATE).read_text())["train_state"]["images"])

@@ -235,8 +235,8 @@ def train_and_measure(job: dict, judge: Judge, models: dict, budgets: list[float
 
     for i, minutes in enumerate(budgets):
         if already_past(minutes):
-            print(f"  {job['collection']} {job['model']} seed {job['seed']} {minutes:g}: skipped, the run has "
-                  f"trained {trained_images(run_dir) / 1000:g} kimg, past this budget", file=sys.stderr)
+            print(f"  {job['collection']} {job['model']} seed {job['seed']} {minutes:g}: skipped, the run is "
+                  "already past this budget", file=sys.stderr)
             continue
         early = None
         if steady and steady * minutes > (budgets[i - 1] if i else 0) and not already_past(steady * minutes):
