@@ -367,3 +367,23 @@ def test_d_stem_conv_reads_overlapping_windows():
         light.replace(d_stem_conv=1)
     with pytest.raises(InvalidModelConfig, match="light_top=true"):  # would be silently ignored
         tiny("stylegan2", 64).replace(d_stem_conv=True)
+
+
+def test_subpixel_top_starts_as_the_up_conv_it_replaces():
+    from belamy.models.layers import ToRGB, modulated_conv2d, upconv_as_subpixel
+
+    w = torch.randn(3, 5, 3, 3)
+    x = torch.randn(2, 5, 8, 8)
+    up = modulated_conv2d(x, w, torch.ones(2, 5), demodulate=False, up=True)  # (2, 3, 16, 16)
+    sub = torch.nn.functional.pixel_shuffle(torch.nn.functional.conv2d(x, upconv_as_subpixel(w), padding=1), 2)
+    assert torch.allclose(up, sub, atol=1e-5)  # the same function, borders included
+    torch.manual_seed(0)
+    plain = ToRGB(5, 3, 16, input_gain=1.4, up=True)
+    torch.manual_seed(0)
+    phased = ToRGB(5, 3, 16, input_gain=1.4, up=True, subpixel=True)
+    ws = torch.randn(2, 16)
+    with torch.no_grad():
+        assert torch.allclose(plain(x, ws), phased(x, ws), atol=1e-5)  # same seed, same start
+        phased.weight[1::4].mul_(1.5)  # one phase's filters alone move: only its pixels change
+        diff = (plain(x, ws) - phased(x, ws)).abs()
+    assert diff[..., 0::2, 1::2].amin() > 0 and diff[..., 1::2, :].amax() < 1e-5 and diff[..., 0::2, 0::2].amax() < 1e-5
