@@ -29,12 +29,16 @@ from common import write_result  # noqa: E402
 from quality import halves, prepare  # noqa: E402
 
 
-def _nchw(u8: np.ndarray) -> torch.Tensor:
-    return torch.from_numpy(u8).permute(0, 3, 1, 2).float()
+def _signed(u8: np.ndarray) -> torch.Tensor:
+    """uint8 (N, H, W, 3) -> float (N, 3, H, W) in [-1, 1], the range G draws in."""
+    return torch.from_numpy(u8).permute(0, 3, 1, 2).float() / 127.5 - 1.0
 
 
 def _u8(x: torch.Tensor) -> np.ndarray:
-    return x.clamp(0, 255).round().to(torch.uint8).permute(0, 2, 3, 1).numpy()
+    """Back to uint8 through the renders' own clip and rounding."""
+    from belamy.generate.sample import to_uint8
+
+    return to_uint8(x)
 
 
 def alterations(seed: int = 1) -> dict[str, Callable[[np.ndarray], np.ndarray]]:
@@ -42,23 +46,23 @@ def alterations(seed: int = 1) -> dict[str, Callable[[np.ndarray], np.ndarray]]:
     def noise(sd: float) -> Callable[[np.ndarray], np.ndarray]:
         def f(u8: np.ndarray) -> np.ndarray:
             g = torch.Generator().manual_seed(seed)
-            return _u8(_nchw(u8) + torch.randn(u8.shape[0], 3, *u8.shape[1:3], generator=g) * sd)
+            return _u8(_signed(u8) + torch.randn(u8.shape[0], 3, *u8.shape[1:3], generator=g) * (sd / 127.5))
         return f
 
     def half_res_noise(sd: float) -> Callable[[np.ndarray], np.ndarray]:
         def f(u8: np.ndarray) -> np.ndarray:
             g = torch.Generator().manual_seed(seed)
-            n = torch.randn(u8.shape[0], 3, u8.shape[1] // 2, u8.shape[2] // 2, generator=g) * sd
-            return _u8(_nchw(u8) + F.interpolate(n, scale_factor=2.0, mode="bilinear", align_corners=False))
+            n = torch.randn(u8.shape[0], 3, u8.shape[1] // 2, u8.shape[2] // 2, generator=g) * (sd / 127.5)
+            return _u8(_signed(u8) + F.interpolate(n, scale_factor=2.0, mode="bilinear", align_corners=False))
         return f
 
     def binomial_blur(u8: np.ndarray) -> np.ndarray:
         k = torch.tensor([1.0, 2.0, 1.0])
         k = (k[:, None] * k[None, :] / 16).expand(3, 1, 3, 3)
-        return _u8(F.conv2d(F.pad(_nchw(u8), (1, 1, 1, 1), mode="replicate"), k, groups=3))
+        return _u8(F.conv2d(F.pad(_signed(u8), (1, 1, 1, 1), mode="replicate"), k, groups=3))
 
     def down_up(u8: np.ndarray) -> np.ndarray:
-        return _u8(F.interpolate(F.avg_pool2d(_nchw(u8), 2), scale_factor=2.0, mode="bilinear",
+        return _u8(F.interpolate(F.avg_pool2d(_signed(u8), 2), scale_factor=2.0, mode="bilinear",
                                  align_corners=False))
 
     return {
@@ -78,7 +82,7 @@ def finest_level_stats(u8: np.ndarray) -> dict[str, float]:
     percentiles (edge strength), and its RMS."""
     from belamy.metrics.swd import laplacian_pyramid
 
-    lap = laplacian_pyramid(_nchw(u8) / 127.5 - 1.0, 2)[0].abs().flatten()
+    lap = laplacian_pyramid(_signed(u8), 2)[0].abs().flatten()
     sample = lap[torch.randperm(lap.numel(), generator=torch.Generator().manual_seed(0))[:200_000]]
     q = torch.quantile(sample, torch.tensor([0.5, 0.9, 0.99]))
     return {"median": float(q[0]), "q90": float(q[1]), "q99": float(q[2]), "rms": float(lap.square().mean().sqrt())}

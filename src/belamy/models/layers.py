@@ -135,9 +135,12 @@ def downsample2x(x: torch.Tensor) -> torch.Tensor:
     return F.avg_pool2d(x, 2)
 
 
+BLUR_TAPS = (1.0, 3.0, 3.0, 1.0)  # StyleGAN2's 1-D low-pass; with 2x zero insertion, bilinear upsampling
+
+
 def blur_kernel(channels: int, dtype: torch.dtype = torch.float32) -> torch.Tensor:
     """Depthwise [1,3,3,1] x [1,3,3,1] / 64 filter, shape (channels, 1, 4, 4)."""
-    k = torch.tensor([1.0, 3.0, 3.0, 1.0], dtype=dtype)
+    k = torch.tensor(BLUR_TAPS, dtype=dtype)
     return (k[:, None] * k[None, :] / k.sum() ** 2).expand(channels, 1, 4, 4).contiguous()
 
 
@@ -166,11 +169,11 @@ def upconv_as_subpixel(weight: torch.Tensor) -> torch.Tensor:
     [1,3,3,1] blur with gain 4) gives each output pixel a 3x3 input neighbourhood, so it *is* a
     sub-pixel conv whose four phase filters are tied to one 3x3 kernel through fixed matrices:
     along each axis, phase p's tap at input offset d takes kernel tap t with weight
-    b[t + 2d + 1 - p], b = [1,3,3,1]/4 (zero outside). A sub-pixel layer initialised this way
+    b[t + 2d + 1 - p], b = BLUR_TAPS/4 (zero outside). A sub-pixel layer initialised this way
     starts as a smooth bilinear-style upsampler (independent random phase filters instead draw a
     one-pixel checkerboard at first) and can still learn phase-specific detail: sharp edges.
     """
-    b = torch.tensor([1.0, 3.0, 3.0, 1.0], dtype=weight.dtype, device=weight.device) / 4
+    b = torch.tensor(BLUR_TAPS, dtype=weight.dtype, device=weight.device) / 4
     taps = torch.zeros(2, 3, 3, dtype=weight.dtype, device=weight.device)  # (phase, offset d+1, tap t)
     for p in range(2):
         for d in range(3):
