@@ -387,3 +387,21 @@ def test_subpixel_top_starts_as_the_up_conv_it_replaces():
         phased.weight[1::4].mul_(1.5)  # one phase's filters alone move: only its pixels change
         diff = (plain(x, ws) - phased(x, ws)).abs()
     assert diff[..., 0::2, 1::2].amin() > 0 and diff[..., 1::2, :].amax() < 1e-5 and diff[..., 0::2, 0::2].amax() < 1e-5
+
+
+def test_tanh_output_squashes_the_same_image_into_the_open_range():
+    cfg = tiny("stylegan2", 32)
+    plain = build_generator(cfg, seed=0)
+    squashed = build_generator(cfg.replace(tanh_output=True), seed=0)
+    squashed.load_state_dict(plain.state_dict())  # tanh adds no parameters: old weights load
+    ws = plain.mapping(torch.randn(4, cfg.z_dim)) * 40.0  # far-out styles push pixels past [-1, 1]
+    raw, img = plain.synthesis(ws), squashed.synthesis(ws)
+    assert raw.abs().amax() > 1.5
+    torch.testing.assert_close(img, torch.tanh(raw))
+    assert img.abs().amax() <= 1.0
+    with pytest.raises(InvalidModelConfig, match="tanh_output"):
+        cfg.replace(tanh_output=1)
+    default = presets.stylegan2_cpu_64()
+    assert default.tanh_output  # the CPU default draws through tanh...
+    old = {k: v for k, v in default.to_dict().items() if k != "tanh_output"}
+    assert not ModelConfig.from_dict(old).tanh_output  # ...runs saved before the field keep their linear output

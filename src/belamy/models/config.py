@@ -56,6 +56,7 @@ class ModelConfig:
     noise_max_res: int = 0  # noise only in layers at this resolution or below (0: every layer)
     light_top: bool = False  # stylegan2: no feature maps at R (G: up-conv to RGB from R/2, D: space-to-depth)
     subpixel_top: bool = False  # with light_top: G's top RGB by a sub-pixel conv (4 free 3x3 filters per colour)
+    tanh_output: bool = False  # stylegan2: G's image passes through tanh, so flat white or black is any large value
     d_stem_conv: bool = False  # with light_top: D reads the image by a 4x4 stride-2 conv, not space-to-depth + 1x1
     mbstd_group: int = 4  # minibatch-stddev group size in D (0 disables)
     mbstd_channels: int = 1  # number of stddev feature maps appended
@@ -121,6 +122,8 @@ class ModelConfig:
             raise bad("subpixel_top", "must be true or false")
         if self.subpixel_top and not self.light_top:
             raise bad("subpixel_top", "only changes the light_top layer: set light_top=true too, or drop it")
+        if not isinstance(self.tanh_output, bool):
+            raise bad("tanh_output", "must be true or false")
         if not isinstance(self.d_stem_conv, bool):
             raise bad("d_stem_conv", "must be true or false")
         if self.d_stem_conv and not self.light_top:

@@ -13,7 +13,8 @@ substance: D downsamples with a 2x2 box filter instead of [1,3,3,1] (cheaper, st
 anti-aliased), the mapping depth is a config field (2 layers in the CPU preset, 8 on GPU), and
 `light_top` (CPU preset) drops the feature maps at the top resolution: G draws it with a modulated
 up-conv to RGB, D starts with space-to-depth (or, with `d_stem_conv`, the CPU preset's choice, a
-4x4 stride-2 conv).
+4x4 stride-2 conv). `tanh_output` (CPU preset) squashes G's image with tanh as DCGAN does, so
+the flat white of a drawing is any large value instead of exactly 1.0.
 Widths follow `ModelConfig.{g,d}_channels_at`, so tiny CPU presets are just configs.
 """
 
@@ -107,7 +108,8 @@ class SynthesisBlock(nn.Module):
 
 
 class SynthesisNetwork(nn.Module):
-    """ws (N, num_ws, w_dim) -> image (N, img_channels, R, R), roughly in [-1, 1]."""
+    """ws (N, num_ws, w_dim) -> image (N, img_channels, R, R), roughly in [-1, 1] (inside it with
+    `tanh_output`)."""
 
     def __init__(self, cfg: ModelConfig) -> None:
         super().__init__()
@@ -126,6 +128,7 @@ class SynthesisNetwork(nn.Module):
         # toRGB is. Nothing wide runs at R x R, where narrow layers are slowest on a CPU.
         self.top_rgb = ToRGB(cfg.g_channels_at(self.resolution // 2), cfg.img_channels, cfg.w_dim,
                              input_gain=LRELU_GAIN, up=True, subpixel=cfg.subpixel_top) if cfg.light_top else None
+        self.tanh_output = cfg.tanh_output
 
     def forward(self, ws: torch.Tensor, noise_mode: str = "const",
                 generator: torch.Generator | None = None) -> torch.Tensor:
@@ -141,6 +144,8 @@ class SynthesisNetwork(nn.Module):
             w_idx += block.num_conv
         if self.top_rgb is not None:  # (N, 3, R/2, R/2) -> (N, 3, R, R)
             img = upsample2x(img) + self.top_rgb(x, ws[:, -1])
+        if self.tanh_output:  # renders clip to [-1, 1] but D judges raw values: saturate instead
+            img = torch.tanh(img)
         return img  # (N, 3, R, R)
 
 
