@@ -7,6 +7,7 @@ exactly; an unknown key is a user error (a typo in a config file), reported in o
 from __future__ import annotations
 
 import dataclasses
+import math
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -108,6 +109,7 @@ class TrainConfig:
     batch_start_kimg: float = 0.0
     lr_g: float = 0.0025
     lr_d: float = 0.0025
+    lr_rampdown: float = 0.0  # last fraction of the budget over which both learning rates fall to 0 (cosine; 0: off)
     beta1: float = 0.0
     beta2: float = 0.99
     loss: str = "logistic"  # logistic (non-saturating) | hinge | bce (DCGAN's, same as logistic)
@@ -155,6 +157,8 @@ class TrainConfig:
         for name in ("lr_g", "lr_d"):
             if getattr(self, name) <= 0:
                 raise BelamyError(f"{name} must be positive")
+        if not 0.0 <= self.lr_rampdown <= 1.0:
+            raise BelamyError(f"lr_rampdown must be a fraction of the budget in [0, 1], got {self.lr_rampdown}")
         if self.kimg is None and self.steps is None and self.minutes is None:
             raise BelamyError("no training budget: give --kimg, --steps or --minutes")
         from belamy.training.augment import parse_policy
@@ -176,6 +180,18 @@ class TrainConfig:
         if self.batch_start and images < self.batch_start_kimg * 1000:
             return self.batch_start
         return self.batch
+
+    def lr_factor(self, progress: float) -> float:
+        """What the learning rates are multiplied by when `progress` (0-1) of the budget is spent.
+
+        Why: a GAN's generator keeps moving to the last step, so a single end checkpoint lands
+        wherever the last few kimg left it; lowering the rates over the end of a known budget lets
+        it settle (the cosine ramp-down of R3GAN, the linear decay of pix2pix).
+        """
+        if self.lr_rampdown <= 0 or progress <= 1.0 - self.lr_rampdown:
+            return 1.0
+        t = min(1.0, (progress - (1.0 - self.lr_rampdown)) / self.lr_rampdown)
+        return 0.5 * (1.0 + math.cos(math.pi * t))
 
     def images_after(self, steps: int) -> int:
         """Images shown after `steps` steps from the start (the `steps` budget in images)."""

@@ -108,6 +108,50 @@ def test_start_batch_switches_by_images_and_resumes_exactly(tiny_collection: Pat
     assert "Batch 8 (4 for the first 0.016 kimg)" in (straight.path / "MODEL_CARD.md").read_text()
 
 
+def test_lr_rampdown_lowers_the_rates_over_the_budgets_end_and_resumes_exactly(tiny_collection: Path, tmp_path: Path,
+                                                                              monkeypatch):
+    """The last half of an 8-step budget runs at cosine-lowered rates (the step after k of 8 steps
+    uses factor cos ramp of k/8), G's and lazy-R1-scaled D's alike, and a run stopped midway (not
+    by its budget) resumes onto the same ramp bit for bit."""
+    from belamy.config import TrainConfig
+    from belamy.training.loop import Trainer
+
+    def config():
+        cfg = tiny_config("stylegan2", "ada")
+        cfg.steps, cfg.lr_rampdown = 8, 0.5
+        return cfg
+
+    rates: list[tuple[float, float]] = []
+    orig_step = Trainer.train_step
+
+    def step(self):
+        orig_step(self)
+        rates.append((self.opt_G.param_groups[0]["lr"], self.opt_D.param_groups[0]["lr"] / self.base_lrs["D"]))
+
+    monkeypatch.setattr(Trainer, "train_step", step)
+    train(tiny_collection, tmp_path / "straight", config(), progress=False)
+    cos = [1, 1, 1, 1, 1, 0.5 * (1 + np.cos(np.pi * 0.25)), 0.5, 0.5 * (1 - np.cos(np.pi * 0.25))]
+    assert np.allclose([g for g, _ in rates], [0.0025 * f for f in cos])
+    assert np.allclose([d for _, d in rates], cos)
+    assert config().lr_factor(1.0) == 0.0 and TrainConfig(lr_rampdown=0.0).lr_factor(0.99) == 1.0
+    stats = [json.loads(x) for x in (tmp_path / "straight" / "stats.jsonl").read_text().splitlines()]
+    assert [s["lr_factor"] for s in stats if "lr_factor" in s][-1] == 0.0  # logged after the last step
+
+    orig_done = Trainer._budget_done
+    monkeypatch.setattr(Trainer, "_budget_done", lambda self, seconds: self.state.step >= 5 or orig_done(self, seconds))
+    train(tiny_collection, tmp_path / "resumed", config(), progress=False)  # stopped inside the ramp, budget unspent
+    monkeypatch.setattr(Trainer, "_budget_done", orig_done)
+    train(None, tmp_path / "resumed", resume=True, progress=False)
+    a, b = weights(tmp_path / "straight"), weights(tmp_path / "resumed")
+    for k in a:
+        assert torch.equal(a[k], b[k]), k
+
+    bad = config()
+    bad.lr_rampdown = 1.5
+    with pytest.raises(BelamyError, match="lr_rampdown"):
+        bad.validate()
+
+
 def test_run_outputs(tiny_collection: Path, tmp_path: Path):
     cfg = tiny_config()
     cfg.steps = 6

@@ -129,6 +129,8 @@ class Trainer:
         return StepInput(real, z_d, z_g, seed, env.device, batch), cursor
 
     def train_step(self) -> None:
+        if self.cfg.lr_rampdown > 0:
+            self.apply_lr_scale()
         inp, cursor = self.step_input()
         for phase in self.phases:
             if phase.due(self.state.step):
@@ -257,9 +259,24 @@ class Trainer:
             self._append_stats({"event": "rollback", "message": msg, "step": self.state.step})
 
     def apply_lr_scale(self) -> None:
+        scale = self.state.lr_scale * self.cfg.lr_factor(self.budget_progress())
         for opt, key in ((self.opt_G, "G"), (self.opt_D, "D")):
             for group in opt.param_groups:
-                group["lr"] = self.base_lrs[key] * self.state.lr_scale
+                group["lr"] = self.base_lrs[key] * scale
+
+    def budget_progress(self) -> float:
+        """The fraction of the budget spent (the larger of images and wall time), equal on every rank."""
+        cfg, st = self.cfg, self.state
+        parts = []
+        total = self._budget_images()
+        if total:
+            parts.append(st.images / total)
+        if cfg.minutes:
+            seconds = st.seconds
+            if self.env.distributed:  # ranks' clocks differ a little; their learning rates must not
+                seconds = all_reduce_sum(torch.tensor([seconds], device=self.env.device), self.env)[0].item() / self.env.world
+            parts.append(seconds / (cfg.minutes * 60))
+        return min(1.0, max(parts, default=0.0))
 
     # -- outputs -----------------------------------------------------------------------------------
     def log(self) -> dict[str, Any]:
@@ -271,7 +288,8 @@ class Trainer:
                 **{k: round(v, 5) for k, v in vals.items()}, "aug_p": round(self.aug_p, 4), "img_s": round(img_s, 2),
                 "time": {"data": round(self._t_data, 3), **{p.name: round(p.seconds, 3) for p in self.phases},
                          "ema": round(self._t_ema, 3), "total": round(now - self._log_t0, 3)},
-                "mem_mb": _memory_mb(self.env.device), "lr_scale": self.state.lr_scale}
+                "mem_mb": _memory_mb(self.env.device), "lr_scale": self.state.lr_scale,
+                "lr_factor": self.cfg.lr_factor(self.budget_progress())}
         if any(not math.isfinite(v) for v in vals.values()):
             raise Diverged(f"non-finite losses ({', '.join(k for k, v in vals.items() if not math.isfinite(v))}) "
                            f"before step {self.state.step}")
