@@ -46,6 +46,18 @@ def train_config(args: list[str]):
     return cfg
 
 
+def budget_runs(budgets: list[float], ramped: bool, unit: str) -> list[tuple[str, list[float]]]:
+    """The runs that measure one (model, seed) at `budgets`, each as (run-name suffix, its budgets).
+
+    One run resumed from budget to budget, unless the learning rates ramp down (`lr_rampdown`):
+    a ramp ends with its budget, so the 5-minute figure of a ramped model is a 5-minute run, not
+    a checkpoint of a 30-minute run at full rates.
+    """
+    if not ramped or len(budgets) < 2:
+        return [("", list(budgets))]
+    return [(f"-{b:g}{unit}", [b]) for b in budgets]
+
+
 def idle_images(cfg, seconds: float, img_s: dict[int, float]) -> int:
     """Images a configuration trains in `seconds` of an idle machine, from its img/s at each batch
     (`train_speed.py`): at its start batch until `batch_start_kimg`, then at its batch."""

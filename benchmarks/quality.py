@@ -22,10 +22,13 @@ public-domain drawings of people in Debian's openclipart-png, fetched with `apt-
 the cache folder and collected at 64 px on white; nothing is committed). Each (collection, model)
 trains once in a subprocess; at each budget in `--budgets` the run is resumed up to that total
 training time, so the 5-minute figure and the 30-minute figure come from one run (re-invoking with
-the same --work resumes every run; a budget a run has already passed is skipped). At each budget:
-SWD (x1e3, Laplacian-pyramid patches) and KID (in belamy-rand-v1, a feature space that needs no
-downloaded weights) of N renders against half A of the collection, where N is the size of half B;
-the floor is A against B. Originality: how many of the N renders are near copies of a training
+the same --work resumes every run; a budget a run has already passed is skipped). A model whose
+learning rates ramp down (`lr_rampdown`) ramps to the end of its budget, so it trains one run per
+budget instead. At each budget: SWD (x1e3, Laplacian-pyramid patches), and KID, precision and
+recall (Kynkaanniemi et al. 2019, k=3; in belamy-rand-v1, a feature space that needs no downloaded
+weights) of N renders against half A of the collection, where N is the size of half B; the floor
+is A against B. Recall says how much of the collection's variety the renders cover, which SWD
+mixes with everything else. Originality: how many of the N renders are near copies of a training
 image (`belamy.metrics.originality`, score < 0.5). Renders use truncation 1 (no cherry-picking) and the
 EMA generator. Also reported: images shown, img/s, and the run's peak resident memory.
 
@@ -50,7 +53,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
-from common import idle_images, past_budget, train_config, trained_images, variant, write_result  # noqa: E402
+from common import budget_runs, idle_images, past_budget, train_config, trained_images, variant, write_result  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 MODELS = {"default": ["--preset", "cpu-quick-64"], "dcgan": ["--preset", "dcgan-64"]}
@@ -119,8 +122,8 @@ def idle_speeds(path: Path = ROOT / "benchmarks" / "results" / "train_speed.json
 
 
 class Judge:
-    """The measures of one collection: SWD and KID against half A (the floor is A against B),
-    originality against the whole collection."""
+    """The measures of one collection: SWD, KID, precision and recall against half A (the floor
+    is A against B), originality against the whole collection."""
 
     def __init__(self, images: np.ndarray, a: np.ndarray, b: np.ndarray) -> None:
         from belamy.metrics.features import random_features
@@ -135,9 +138,13 @@ class Judge:
     def score(self, fake: np.ndarray, originality: bool = True) -> dict:
         from belamy.metrics.kid import kid
         from belamy.metrics.originality import summarize
+        from belamy.metrics.precision_recall import precision_recall
         from belamy.metrics.swd import swd
 
-        out = {"swd": swd(self.real_a, fake, seed=0), "kid": kid(self.feats_a, self.fx(fake), seed=0).to_dict()}
+        feats = self.fx(fake)
+        pr = precision_recall(self.feats_a, feats)
+        out = {"swd": swd(self.real_a, fake, seed=0), "kid": kid(self.feats_a, feats, seed=0).to_dict(),
+               "precision": pr.precision, "recall": pr.recall}
         if originality:
             out["originality"] = summarize(self.reference.check(fake, self.fx))
         return out
@@ -267,7 +274,7 @@ def reused_rows(job: dict, previous: dict, reuse_work: Path) -> list[tuple[dict,
     for minutes in job["budgets"]:
         row = next((r for r in previous["rows"] if (r["collection"], r["model"], r["seed"], r["minutes"])
                     == (job["collection"], job["model"], job["seed"], minutes)), None)
-        renders = reuse_work / run_name(job["collection"], job["model"], job["seed"]) / f"renders-{minutes:g}.npy"
+        renders = reuse_work / job["run_dir"].name / f"renders-{minutes:g}.npy"
         if row is None or not renders.is_file():
             raise SystemExit(f"--reuse {job['model']}: the earlier result has no {job['collection']} seed "
                              f"{job['seed']} at {minutes:g} (or {renders} is missing): train it instead")
@@ -289,6 +296,8 @@ def median_rows(rows: list[dict], floors: dict) -> list[dict]:
                     "swd_seeds": [round(r["swd"]["mean"], 1) for r in group],
                     "swd": {**mid["swd"], "mean": swd_med},
                     "kid": {**mid["kid"], "mean": float(np.median([r["kid"]["mean"] for r in group]))},
+                    **{k: float(np.median([r[k] for r in group])) for k in ("precision", "recall")
+                       if all(k in r for r in group)},
                     "originality": {**mid["originality"],
                                     "near_copies": max(r["originality"]["near_copies"] for r in group)},
                     "swd_vs_floor": round(swd_med / floors[c]["swd"]["mean"], 2),
@@ -377,10 +386,12 @@ def main() -> None:
             raise SystemExit(f"--reuse: the {cname} collection differs from the earlier run's (floor SWD)")
         for mname in args.models.split(","):
             long = not args.long or f"{cname}:{mname}" in args.long.split(",")
+            ramped = train_config(models[mname]).lr_rampdown > 0
             for seed in sorted(set(seeds) | (set(seeds_long) if long else set())):
-                jobs.append({"collection": cname, "model": mname, "seed": seed, "coll_dir": coll_dir,
-                             "run_dir": work / run_name(cname, mname, seed),
-                             "budgets": budgets if long and seed in seeds_long else budgets[:args.short]})
+                own = budgets if long and seed in seeds_long else budgets[:args.short]
+                for tag, part in budget_runs(own, ramped, args.unit):
+                    jobs.append({"collection": cname, "model": mname, "seed": seed, "coll_dir": coll_dir,
+                                 "run_dir": work / (run_name(cname, mname, seed) + tag), "budgets": part})
     # the long runs start first, the short ones fill the other slots; results keep the job order
     order = sorted(range(len(jobs)), key=lambda i: -len(jobs[i]["budgets"]))
     threads = max(1, args.threads // args.jobs)
@@ -404,11 +415,12 @@ def main() -> None:
     print(f"\nquality at equal {equal} ({os.cpu_count()} CPU cores, {args.threads} threads, {args.jobs} at once; "
           f"SWD x1e3, lower is better; median over seeds {args.seeds}; floor = two halves of the collection)\n")
     head = f"{'collection':10s} {'model':10s} {unit:>6s} {'kimg':>6s} {'img/s':>6s} {'peak MB':>8s} " \
-           f"{'SWD':>7s} {'x floor':>8s} {'x dcgan':>8s} {'KIDx1e3':>8s} {'copies':>7s}   SWD per level (64/32/16 px), seeds"
+           f"{'SWD':>7s} {'x floor':>8s} {'x dcgan':>8s} {'KIDx1e3':>8s} {'prec':>5s} {'recall':>6s} {'copies':>7s}   " \
+           "SWD per level (64/32/16 px), seeds"
     print(head)
     for cname, fl in floors.items():
         print(f"{cname:10s} {'floor':10s} {'':>6s} {'':>6s} {'':>6s} {'':>8s} {fl['swd']['mean']:7.1f} "
-              f"{1.0:8.2f} {'':>8s} {fl['kid']['mean'] * 1e3:8.2f}")
+              f"{1.0:8.2f} {'':>8s} {fl['kid']['mean'] * 1e3:8.2f} {fl['precision']:5.2f} {fl['recall']:6.2f}")
         for row in [r for r in medians if r["collection"] == cname]:
             base = next((r for r in medians if r["collection"] == cname and r["model"] == "dcgan"
                          and r["minutes"] == row["minutes"]), None)
@@ -416,7 +428,8 @@ def main() -> None:
             levels = "/".join(f"{v:.0f}" for k, v in row["swd"].items() if k != "mean")
             print(f"{cname:10s} {row['model']:10s} {row['minutes']:6g} {row['kimg']:6.1f} {row['img_s']:6.1f} "
                   f"{row['peak_rss_mb']:8.0f} {row['swd']['mean']:7.1f} {row['swd_vs_floor']:8.2f} {vs} "
-                  f"{row['kid']['mean'] * 1e3:8.2f} {row['originality']['near_copies']:7d}   {levels}  "
+                  f"{row['kid']['mean'] * 1e3:8.2f} {row.get('precision', float('nan')):5.2f} "
+                  f"{row.get('recall', float('nan')):6.2f} {row['originality']['near_copies']:7d}   {levels}  "
                   f"{row['swd_seeds']}" + (f"  steady {row['swd_steady']:.1f}" if "swd_steady" in row else ""))
     peers = peers_status()
     for name, why in peers.items():

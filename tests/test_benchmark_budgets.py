@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
-from common import idle_images, past_budget, train_config, trained_images, variant  # noqa: E402
+from common import budget_runs, idle_images, past_budget, train_config, trained_images, variant  # noqa: E402
 
 
 def test_train_config_reads_preset_and_sets():
@@ -50,3 +50,10 @@ def test_a_run_trained_further_before_is_past_a_smaller_budget(tmp_path: Path):
     assert past_budget(trained, 35_750, 16)
     assert not past_budget(trained, 100_000, 16) and not past_budget(100_010, 100_000, 16)
     assert not past_budget(0, 35_750, 16)
+
+
+def test_a_ramped_model_trains_one_run_per_budget():
+    assert budget_runs([35.75, 224.4], False, "kimg") == [("", [35.75, 224.4])]
+    assert budget_runs([35.75, 224.4], True, "kimg") == [("-35.75kimg", [35.75]), ("-224.4kimg", [224.4])]
+    assert budget_runs([5], True, "idle-minutes") == [("", [5])]
+    assert train_config(["--preset", "cpu-quick-64", "--set", "lr_rampdown=0.25"]).lr_rampdown == 0.25
