@@ -7,8 +7,8 @@ exactly; an unknown key is a user error (a typo in a config file), reported in o
 from __future__ import annotations
 
 import dataclasses
-import math
 import json
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, TypeVar

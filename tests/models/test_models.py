@@ -221,6 +221,17 @@ def test_minibatch_stddev():
     assert same[:, 4].abs().max() < 1e-3
 
 
+def test_default_d_measures_variety_over_groups_of_eight():
+    """The CPU default's D takes the stddev over 8 samples of its batch of 16 (samples i, i+2,
+    ..., i+14): a group of 8 identical fakes reads as no variety even when the other group varies."""
+    cfg = presets.stylegan2_cpu_64()
+    assert cfg.mbstd_group == 8
+    x = torch.randn(16, 4, 4, 4)
+    x[0::2] = x[0]  # one group collapsed to a single image
+    y = minibatch_stddev(x, group_size=cfg.mbstd_group)[:, 4]
+    assert y[0::2].abs().max() < 1e-3 and y[1::2].min() > 0.5
+
+
 def test_config_json_round_trip_and_unknown_key():
     for make in presets.PRESETS.values():
         cfg = make()
