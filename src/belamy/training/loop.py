@@ -259,12 +259,12 @@ class Trainer:
             self._append_stats({"event": "rollback", "message": msg, "step": self.state.step})
 
     def apply_lr_scale(self) -> None:
-        scale = self.state.lr_scale * self.lr_factor()
+        scale = self.state.lr_scale * self.ramp_factor()
         for opt, key in ((self.opt_G, "G"), (self.opt_D, "D")):
             for group in opt.param_groups:
                 group["lr"] = self.base_lrs[key] * scale
 
-    def lr_factor(self) -> float:
+    def ramp_factor(self) -> float:
         """The ramp-down factor of the learning rates now (1 without `lr_rampdown`)."""
         return self.cfg.lr_factor(self.budget_progress()) if self.cfg.lr_rampdown > 0 else 1.0
 
@@ -293,7 +293,7 @@ class Trainer:
                 "time": {"data": round(self._t_data, 3), **{p.name: round(p.seconds, 3) for p in self.phases},
                          "ema": round(self._t_ema, 3), "total": round(now - self._log_t0, 3)},
                 "mem_mb": _memory_mb(self.env.device), "lr_scale": self.state.lr_scale,
-                "lr_factor": self.lr_factor()}
+                "lr_factor": self.ramp_factor()}
         if any(not math.isfinite(v) for v in vals.values()):
             raise Diverged(f"non-finite losses ({', '.join(k for k, v in vals.items() if not math.isfinite(v))}) "
                            f"before step {self.state.step}")
