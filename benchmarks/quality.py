@@ -32,8 +32,9 @@ mixes with everything else. Originality: how many of the N renders are near copi
 image (`belamy.metrics.originality`, score < 0.5). Renders use truncation 1 (no cherry-picking) and the
 EMA generator. Also reported: images shown, img/s, and the run's peak resident memory.
 
-Outside peers (lightweight-gan, stylegan2-pytorch from PyPI) need CUDA; the table says whether they
-could run here. Prints a table, writes benchmarks/results/quality.json and one contact sheet per
+Outside peers (lightweight-gan, stylegan2-pytorch from PyPI) hard-code CUDA and pull a CUDA build of
+torch: the table says whether they are installed here, and `benchmarks/peers.py` trains them at
+equal wall time in their own environment (on a CPU through a shim) and scores them the same way. Prints a table, writes benchmarks/results/quality.json and one contact sheet per
 collection to `--sheets` (docs/quality by default): a row of real images, then 10 renders of each
 model at each budget.
 """
@@ -104,11 +105,11 @@ def peers_status() -> dict[str, str]:
     out = {}
     for name, module in PEERS.items():
         if importlib.util.find_spec(module) is None:
-            out[name] = "not installed (its PyPI package pulls a CUDA build of torch)"
+            out[name] = "not installed here (it pulls a CUDA build of torch): see benchmarks/peers.py"
         elif not torch.cuda.is_available():
-            out[name] = "installed, but needs CUDA: not run on this CPU"
+            out[name] = "installed; it hard-codes CUDA: run benchmarks/peers.py (CPU shim)"
         else:
-            out[name] = "available: compare with --peers on a GPU machine"
+            out[name] = "available: run benchmarks/peers.py --device cuda"
     return out
 
 
