@@ -69,6 +69,7 @@ def main() -> None:
     ap.add_argument("--minutes", type=float, default=5.0, help="wall-clock training time of each peer")
     ap.add_argument("--threads", type=int, default=os.cpu_count() or 2)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--name", default="peers", help="results/NAME.json and the sheets' prefix")
     ap.add_argument("--device", default="cpu", help="cpu (through the shim) or cuda")
     ap.add_argument("--cache", type=Path, default=Path.home() / ".cache" / "belamy-bench")
     ap.add_argument("--work", type=Path, default=Path("/tmp/belamy-peers"))
@@ -102,7 +103,7 @@ def main() -> None:
                 sheet.append((f"{peer} {config}", fake))
         rows.append({"collection": cname, "peer": "floor (half B against half A)", **judge.floor})
         rows += belamy_rows(args.belamy, cname, args.belamy_budget)
-        save_sheet(args.sheets / f"peers-{cname}.png", images[b] if cname == "demo" else None, sheet)
+        save_sheet(args.sheets / f"{args.name}-{cname}.png", images[b] if cname == "demo" else None, sheet)
     print(f"\npeers at {args.minutes:g} minutes of wall time, {args.threads} threads, device {args.device}\n")
     print(f"{'collection':10s} {'model':48s} {'kimg':>6s} {'img/s':>6s} {'SWD x1e3':>9s} {'KID x1e3':>9s} "
           f"{'prec':>5s} {'recall':>6s} {'near copies':>11s}")
@@ -113,7 +114,7 @@ def main() -> None:
               f"{r['swd']['mean']:9.1f} {kid * 1e3 if kid is not None else float('nan'):9.1f} "
               f"{r.get('precision', float('nan')):5.2f} {r.get('recall', float('nan')):6.2f} "
               f"{'' if orig is None else orig:>11}")
-    write_result("peers", {"minutes": args.minutes, "belamy": args.belamy.name, "belamy_budget": args.belamy_budget, "threads": args.threads, "device": args.device,
+    write_result(args.name, {"minutes": args.minutes, "belamy": args.belamy.name, "belamy_budget": args.belamy_budget, "threads": args.threads, "device": args.device,
                            "seed": args.seed, "rows": rows})
 
 
