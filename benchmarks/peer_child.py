@@ -18,8 +18,9 @@ belamy's is (num_workers 0) and its periodic checkpoints off; stylegan2-pytorch 
 augmentation its README recommends for small collections (`--aug-prob 0.25`; lightweight-gan
 sets its own from the collection size). At 64 px those defaults are large networks (lightweight-gan
 23.6M + 11.7M parameters), so `small` also runs each with the width knob its README documents
-turned down to about belamy's default size: lightweight-gan `--fmap-max 64`, stylegan2-pytorch
-`--network-capacity 4`. Renders come from the live generator: both peers start
+turned down: lightweight-gan `--fmap-max 64` (4.5M in all), stylegan2-pytorch
+`--network-capacity 4` (9.1M; most of it D, whose widths the knob barely touches). belamy's
+default has 1.3M. Renders come from the live generator: both peers start
 their EMA only after 20,000 steps, far beyond these budgets.
 
 Writes WORK/renders.npy (N, H, W, 3) uint8 and WORK/result.json (steps, images shown, seconds).
@@ -119,8 +120,8 @@ def main() -> None:
     trainer.init_GAN()  # (train() would on its first call) to count the parameters
     params = {k: sum(p.numel() for p in getattr(trainer.GAN, k).parameters()) for k in ("G", "D")}
     per_step = trainer.batch_size * trainer.gradient_accumulate_every
-    # The clock starts after the first step, which is slow on a CPU (lightweight-gan: 50-110 s
-    # against 20-45 s for the next ones): belamy's idle minutes exclude its start-up too.
+    # The clock starts after the first step, which is slow on a CPU (lightweight-gan: 111-169 s
+    # against 45-70 s for each later one): belamy's idle minutes exclude its start-up too.
     t_warm = time.perf_counter()
     trainer.train()
     t0 = time.perf_counter()
