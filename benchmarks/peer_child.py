@@ -114,7 +114,9 @@ def main() -> None:
     torch.manual_seed(int(seed))
     np.random.seed(int(seed))
     mod = import_peer(MODULES[peer], device)
-    size = int(json.loads((Path(folder) / "size.json").read_text())["size"])
+    from PIL import Image
+
+    size = Image.open(min(Path(folder).glob("*.png"))).size[0]  # the collection's images are square
     trainer = trainer_for(peer, mod, work, size, config)
     trainer.set_data_src(folder)
     trainer.init_GAN()  # (train() would on its first call) to count the parameters

@@ -37,15 +37,20 @@ PEERS = ("lightweight-gan", "stylegan2-pytorch")
 
 
 def export_folder(images: np.ndarray, folder: Path) -> Path:
-    """The collection as PNG files (what the peers train from), written once."""
-    from PIL import Image
+    """The collection as PNG files (what the peers train from), written once: into a temporary
+    folder renamed when complete, so an interrupted export is never taken for a whole one."""
+    import shutil
 
-    if (folder / "size.json").is_file():
+    from belamy.generate.sample import save_png
+
+    if folder.is_dir():
         return folder
-    folder.mkdir(parents=True, exist_ok=True)
+    tmp = folder.with_name(folder.name + ".partial")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
     for i, im in enumerate(images):
-        Image.fromarray(im).save(folder / f"{i:05d}.png")
-    (folder / "size.json").write_text(json.dumps({"size": int(images.shape[1])}))
+        save_png(im, tmp / f"{i:05d}.png")
+    tmp.rename(folder)
     return folder
 
 

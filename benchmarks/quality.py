@@ -34,9 +34,10 @@ EMA generator. Also reported: images shown, img/s, and the run's peak resident m
 
 Outside peers (lightweight-gan, stylegan2-pytorch from PyPI) hard-code CUDA and pull a CUDA build of
 torch: the table says whether they are installed here, and `benchmarks/peers.py` trains them at
-equal wall time in their own environment (on a CPU through a shim) and scores them the same way. Prints a table, writes benchmarks/results/quality.json and one contact sheet per
-collection to `--sheets` (docs/quality by default): a row of real images, then 10 renders of each
-model at each budget.
+equal wall time in their own environment (on a CPU through a shim) and scores them the same way.
+Prints a table, writes benchmarks/results/quality.json and one contact sheet per collection to
+`--sheets` (docs/quality by default): a row of real images, then 10 renders of each model at each
+budget.
 """
 
 from __future__ import annotations

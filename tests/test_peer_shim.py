@@ -32,7 +32,9 @@ def _fake_peer(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, source: str) -> 
     monkeypatch.setattr(torch.Tensor, "cuda", torch.Tensor.cuda)  # restored after the test
     monkeypatch.setattr(torch.nn.Module, "cuda", torch.nn.Module.cuda)
     for name in ("fakepeer", "fakepeer.fakepeer", "fakepeer.helper"):
-        monkeypatch.delitem(sys.modules, name, raising=False)
+        # a placeholder monkeypatch restores by removal, so what the import registers goes too
+        monkeypatch.setitem(sys.modules, name, None)
+        del sys.modules[name]
     monkeypatch.setitem(peer_child.CPU_PATCHES, "fakepeer", peer_child.CPU_PATCHES["lightweight_gan"])
 
 
