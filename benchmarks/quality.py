@@ -169,7 +169,7 @@ def measure(run_dir: Path, judge: Judge) -> tuple[dict, np.ndarray]:
 def save_sheet(path: Path, real: np.ndarray | None, rows: list[tuple[str, np.ndarray]]) -> None:
     """Renders of each model and budget, under a row of real images when `real` is given (only for
     the built-in demo: third-party images are never put into the repository's docs)."""
-    from belamy.grid import labelled_rows
+    from belamy.core.grid import labelled_rows
 
     path.parent.mkdir(parents=True, exist_ok=True)
     head = [("collection", real[:10])] if real is not None else []

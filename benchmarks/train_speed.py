@@ -152,7 +152,7 @@ def precision(extra: list[str], device: str = "cpu") -> str:
     """The dtype a configuration trains in on `device`: its `amp` as `belamy train` resolves it."""
     import torch
 
-    from belamy.training.distributed import pick_amp
+    from belamy.core.device import pick_amp
 
     dtype = pick_amp(train_config(extra).amp, torch.device(device))
     return "float32" if dtype is None else str(dtype).removeprefix("torch.")

@@ -1,6 +1,6 @@
 import numpy as np
 
-from belamy.grid import labelled_rows, make_grid
+from belamy.core.grid import labelled_rows, make_grid
 
 
 def test_labelled_rows_puts_each_strip_right_of_its_label():

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 __all__ = ["collect", "Collection", "BelamyError"]
 
-from belamy.errors import BelamyError
+from belamy.core.errors import BelamyError
 
 if TYPE_CHECKING:
     from belamy.data.collect import collect

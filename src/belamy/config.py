@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, TypeVar
 
-from belamy.errors import BelamyError
+from belamy.core.errors import BelamyError
 
 T = TypeVar("T")
 

@@ -23,7 +23,7 @@ def run_demo(out: str | Path = "belamy-demo", minutes: float = 3.0, count: int |
     """Collect the demo portraits, train the default CPU model for `minutes`, render a series."""
     from belamy.config import train_preset
     from belamy.data.collect import collect
-    from belamy.progress import console
+    from belamy.core.progress import console
     from belamy.training import checkpoint as ckpt
     from belamy.training.train import train
 

@@ -17,7 +17,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from belamy.errors import BelamyError
+from belamy.core.errors import BelamyError
 
 
 class Run:

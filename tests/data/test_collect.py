@@ -14,7 +14,7 @@ import pytest
 
 import belamy
 from belamy.data.collection import Collection
-from belamy.errors import BelamyError
+from belamy.core.errors import BelamyError
 from conftest import encode, pattern, png_bomb
 
 

@@ -14,7 +14,7 @@ from PIL import Image
 
 from belamy.data import demo
 from belamy.data.demo import DEMO_COLLECTIONS, iter_demo, render_portrait
-from belamy.errors import BelamyError
+from belamy.core.errors import BelamyError
 
 
 def _pixels(img: Image.Image) -> np.ndarray:

@@ -11,7 +11,7 @@ import pytest
 import torch
 from PIL import Image
 
-from belamy.errors import BelamyError, MissingExtra
+from belamy.core.errors import BelamyError, MissingExtra
 from belamy.generate import bookmarks as bm
 from belamy.generate.interpolate import WalkConfig, video_from_record, walk, walk_frames
 from belamy.generate.latents import resolve

@@ -7,7 +7,7 @@ import math
 import pytest
 import torch
 
-from belamy.errors import BelamyError
+from belamy.core.errors import BelamyError
 from belamy.generate import latents as L
 from belamy.generate.interpolate import positions
 from belamy.models import build_generator

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from belamy.errors import BelamyError
+from belamy.core.errors import BelamyError
 from belamy.metrics.fid import fid, frechet_distance
 from belamy.metrics.kid import kid, mmd2_unbiased
 from belamy.metrics.precision_recall import precision_recall

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from belamy.errors import BelamyError
+from belamy.core.errors import BelamyError
 from belamy.metrics.evaluate import evaluate, evaluate_curve
 from belamy.run import Run
 from conftest import pattern_collection, run_cli, tiny_config

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from belamy.errors import BelamyError
+from belamy.core.errors import BelamyError
 from belamy.metrics.features import RAND_NAME, inception_features, random_features
 from belamy.metrics.kid import kid
 from test_swd import gradients

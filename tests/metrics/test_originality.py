@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from belamy.errors import BelamyError
+from belamy.core.errors import BelamyError
 from belamy.metrics.features import random_features
 from belamy.metrics.originality import NEAR_COPY, Reference, summarize
 

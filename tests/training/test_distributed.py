@@ -51,16 +51,16 @@ def test_two_processes_match_one(tmp_path: Path):
 
 def test_pick_amp_on_cpu(monkeypatch):
     """bf16 where the CPU has it natively ('auto') or where asked; fp16 only on CUDA, one clear line."""
-    from belamy.errors import BelamyError
-    from belamy.training import distributed
+    from belamy.core.errors import BelamyError
+    from belamy.core import device
 
     cpu = torch.device("cpu")
     for native, expected in ((True, torch.bfloat16), (False, None)):
-        monkeypatch.setattr(distributed, "cpu_has_native_bf16", lambda native=native: native)
-        assert distributed.pick_amp("auto", cpu) is expected
-        assert distributed.pick_amp("bf16", cpu) is torch.bfloat16
-        assert distributed.pick_amp("off", cpu) is None
+        monkeypatch.setattr(device, "cpu_has_native_bf16", lambda native=native: native)
+        assert device.pick_amp("auto", cpu) is expected
+        assert device.pick_amp("bf16", cpu) is torch.bfloat16
+        assert device.pick_amp("off", cpu) is None
     with pytest.raises(BelamyError, match="fp16 is not supported on cpu"):
-        distributed.pick_amp("fp16", cpu)
+        device.pick_amp("fp16", cpu)
     with pytest.raises(BelamyError, match="unknown --amp"):
-        distributed.pick_amp("half", cpu)
+        device.pick_amp("half", cpu)

@@ -10,7 +10,7 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from belamy.errors import BelamyError
+from belamy.core.errors import BelamyError
 from belamy.training import checkpoint as ckpt
 from belamy.training.train import train
 from conftest import pattern_collection, tiny_config
@@ -229,9 +229,9 @@ def test_watchdog_rolls_back_on_nan(tiny_collection: Path, tmp_path: Path, monke
 def test_runs_from_before_cpu_bf16_resume_in_float32(tiny_collection: Path, tmp_path: Path, monkeypatch):
     """`--amp auto` became bf16 on CPUs with native bf16; a run made before (no `precision` in
     run.json) trained in float32 and must continue in float32, bit for bit, unless asked."""
-    from belamy.training import distributed
+    from belamy.core import device
 
-    monkeypatch.setattr(distributed, "cpu_has_native_bf16", lambda: True)
+    monkeypatch.setattr(device, "cpu_has_native_bf16", lambda: True)
     cfg = tiny_config()
     cfg.amp, cfg.steps = "auto", 4
     train(tiny_collection, tmp_path / "new", cfg, progress=False)

@@ -39,7 +39,7 @@ def collect_cmd(
     from belamy.data.collect import collect
     from belamy.data.credits import normalise_license
     from belamy.data.sources import DEMO_SCHEME
-    from belamy.errors import BelamyError
+    from belamy.core.errors import BelamyError
 
     all_sources = list(sources or [])
     if demo:

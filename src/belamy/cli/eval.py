@@ -28,7 +28,7 @@ def eval_cmd(
     device: str = typer.Option("auto", "--device"),
 ) -> None:
     """Evaluate a run: SWD, KID, precision/recall, FID and originality of N renders."""
-    from belamy.errors import BelamyError
+    from belamy.core.errors import BelamyError
     from belamy.metrics.evaluate import EVAL_DIR, evaluate, evaluate_curve
     from belamy.metrics.report import metric_lines
     from belamy.run import Run

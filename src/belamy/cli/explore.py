@@ -29,7 +29,7 @@ def register(app: typer.Typer) -> None:
 
 
 def _run(path: Optional[Path], usage: str):
-    from belamy.errors import BelamyError
+    from belamy.core.errors import BelamyError
     from belamy.run import Run
 
     if path is None:
@@ -95,9 +95,9 @@ def video_cmd(
 ) -> None:
     """A smooth walk through keyframe latents, as mp4 (H.264), webm (VP9) or gif."""
     _threads(threads)
-    from belamy.errors import BelamyError
+    from belamy.core.errors import BelamyError
     from belamy.generate.interpolate import WalkConfig, video_from_record, walk
-    from belamy.seeds import parse_seeds
+    from belamy.core.seeds import parse_seeds
 
     if record is not None:
         video_from_record(record, out, device)
@@ -186,10 +186,10 @@ def mix_cmd(
 ) -> None:
     """Style mixing: coarse, middle and fine layers from different latents (StyleGAN2 runs)."""
     _threads(threads)
-    from belamy.errors import BelamyError
+    from belamy.core.errors import BelamyError
     from belamy.generate.latents import parse_layers, parse_spec, resolve
     from belamy.generate.sample import render_latents
-    from belamy.training.distributed import pick_device
+    from belamy.core.device import pick_device
 
     r = _run(run, "belamy mix RUN --base 3 --coarse 17")
     G = r.generator(pick_device(device))
@@ -221,7 +221,7 @@ def bookmark_save_cmd(
     force: bool = typer.Option(False, "--force", help="Replace an existing bookmark."),
 ) -> None:
     """Keep a latent under a name; any command then accepts bookmark:NAME."""
-    from belamy.errors import BelamyError
+    from belamy.core.errors import BelamyError
     from belamy.generate.bookmarks import save_bookmark
     from belamy.generate.latents import parse_spec, resolve
     from belamy.generate.sample import read_record
@@ -253,7 +253,7 @@ def bookmark_load_cmd(
     _threads(threads)
     from belamy.generate.latents import resolve
     from belamy.generate.sample import render_latents
-    from belamy.training.distributed import pick_device
+    from belamy.core.device import pick_device
 
     r = _run(run, "belamy bookmark load RUN NAME")
     G = r.generator(pick_device(device))

@@ -8,7 +8,7 @@ import sys
 
 import typer
 
-from belamy.errors import BelamyError
+from belamy.core.errors import BelamyError
 
 app = typer.Typer(
     name="belamy",

@@ -45,7 +45,7 @@ def train_cmd(
 ) -> None:
     """Train a GAN on a collection (Ctrl-C saves a checkpoint; --resume continues exactly)."""
     from belamy.config import MODEL_DEFAULT_PRESET, TrainConfig, read_json_file, set_field, train_preset
-    from belamy.errors import BelamyError
+    from belamy.core.errors import BelamyError
     from belamy.training.train import train
 
     budget = {k: v for k, v in (("kimg", kimg), ("steps", steps), ("minutes", minutes)) if v is not None}
@@ -107,10 +107,10 @@ def sample_cmd(
     originality: bool = typer.Option(True, "--originality/--no-originality", help="Store each render's nearest training image and originality score in its record."),
 ) -> None:
     """Render images by seed: PNG + record.json each, and a grid."""
-    from belamy.errors import BelamyError
+    from belamy.core.errors import BelamyError
     from belamy.generate.sample import reproduce
     from belamy.run import Run
-    from belamy.seeds import parse_seeds
+    from belamy.core.seeds import parse_seeds
 
     if record is not None:
         target = out or record.with_name(record.name.replace(".record.json", ".reproduced.png"))

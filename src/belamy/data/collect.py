@@ -22,15 +22,15 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from belamy import atomic
+from belamy.core import atomic
 from belamy.config import CollectConfig
 from belamy.data import sources as src
 from belamy.data.collection import META_FILE, Collection, CollectionWriter, write_preview
 from belamy.data.credits import Credits, load_credits
 from belamy.data.decode import Decoded, DecodeOptions, Skip, decode
 from belamy.data.dedupe import NearIndex
-from belamy.errors import BelamyError
-from belamy.version import code_version
+from belamy.core.errors import BelamyError
+from belamy.core.version import code_version
 
 
 @dataclass
@@ -140,7 +140,7 @@ def _ingest(
     progress: bool | None,
 ) -> None:
     from belamy.data.fetch import Fetcher
-    from belamy.progress import make_progress
+    from belamy.core.progress import make_progress
 
     fetcher = Fetcher(timeout=cfg.url_timeout, retries=cfg.url_retries, max_bytes=cfg.max_bytes)
     items = itertools.chain.from_iterable(

@@ -13,7 +13,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from belamy.errors import BelamyError
+from belamy.core.errors import BelamyError
 
 CREDIT_FIELDS = ("title", "author", "date", "license", "source_url")
 KEY_FIELDS = ("file", "url")

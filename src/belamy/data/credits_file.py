@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from belamy import atomic
+from belamy.core import atomic
 from belamy.data.collection import Collection
 
 

@@ -23,7 +23,7 @@ from functools import lru_cache
 import numpy as np
 from PIL import Image, ImageChops, ImageDraw, ImageFilter
 
-from belamy.errors import BelamyError
+from belamy.core.errors import BelamyError
 
 DEMO_COLLECTIONS: dict[str, int] = {"portraits": 300}
 

@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from belamy.errors import BelamyError
+from belamy.core.errors import BelamyError
 
 DEMO_SCHEME = "demo://"
 URL_LIST_SUFFIXES = (".txt", ".urls", ".lst", ".list")

@@ -14,8 +14,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from belamy import atomic
-from belamy.errors import BelamyError
+from belamy.core import atomic
+from belamy.core.errors import BelamyError
 from belamy.generate.latents import Latent, load_latent, save_latent, sha256_of
 
 if TYPE_CHECKING:

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import torch
 
-from belamy.errors import BelamyError
+from belamy.core.errors import BelamyError
 from belamy.generate.latents import EASINGS, INTERPOLATIONS, Latent, check_shape, noise_buffers, slerp, truncate
 
 if TYPE_CHECKING:
@@ -128,7 +128,7 @@ def walk_frames(G: torch.nn.Module, keys: list[Latent], cfg: WalkConfig) -> Iter
 
 def progress_frames(frames: Iterator[np.ndarray], total: int, what: str, progress: bool | None) -> Iterator[np.ndarray]:
     """Pass frames through, advancing a progress bar."""
-    from belamy.progress import make_progress
+    from belamy.core.progress import make_progress
 
     with make_progress(enabled=progress) as bar:
         task = bar.add_task(what, total=total)
@@ -141,11 +141,11 @@ def walk(run: "Run", specs: list[dict[str, Any]], out: Path, cfg: WalkConfig, de
          progress: bool | None = None, strip: Path | None = None) -> Path:
     """`belamy video`: render a walk through the latents `specs` into `out` (+ `out`.record.json),
     and with `strip` a PNG of 8 evenly spaced frames."""
-    from belamy import atomic
+    from belamy.core import atomic
     from belamy.generate.latents import resolve
     from belamy.generate.sample import render_record
     from belamy.generate.video import check_video_path
-    from belamy.training.distributed import pick_device
+    from belamy.core.device import pick_device
 
     check_video_path(out)
     cfg.check()

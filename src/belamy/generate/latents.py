@@ -30,8 +30,8 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 
-from belamy.errors import BelamyError
-from belamy.seeds import mix, z_from_seed
+from belamy.core.errors import BelamyError
+from belamy.core.seeds import mix, z_from_seed
 
 if TYPE_CHECKING:
     from belamy.run import Run
@@ -160,7 +160,7 @@ def save_latent(path: Path, latent: Latent, meta: dict[str, Any] | None = None) 
 
     from safetensors.torch import save_file
 
-    from belamy import atomic
+    from belamy.core import atomic
 
     tensors = {"ws": latent.ws.detach().cpu().contiguous()}
     if latent.z is not None:

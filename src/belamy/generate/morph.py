@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from belamy.errors import BelamyError
+from belamy.core.errors import BelamyError
 from belamy.generate.interpolate import WalkConfig, walk_frames
 from belamy.generate.latents import EASINGS, Latent
 from belamy.generate.project import ProjectConfig
@@ -91,13 +91,13 @@ def morph(run: "Run", source: Path, target_spec: dict[str, Any], out: Path, cfg:
     The projection is kept in OUT-projection/ (its own record, images and latent), so the morph can
     be re-rendered without projecting again.
     """
-    from belamy import atomic
+    from belamy.core import atomic
     from belamy.generate.interpolate import progress_frames, video_record_path, write_with_strip
     from belamy.generate.latents import check_shape, load_latent, resolve, sha256_of, truncate
     from belamy.generate.project import load_target, project
     from belamy.generate.sample import render_record
     from belamy.generate.video import check_video_path
-    from belamy.training.distributed import pick_device
+    from belamy.core.device import pick_device
 
     out = Path(out)
     check_video_path(out)

@@ -28,9 +28,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from belamy.errors import BelamyError
+from belamy.core.errors import BelamyError
 from belamy.generate.latents import Latent, noise_buffers, use_noise
-from belamy.seeds import mix
+from belamy.core.seeds import mix
 
 if TYPE_CHECKING:
     from belamy.run import Run
@@ -190,7 +190,7 @@ def project_array(G: torch.nn.Module, target: np.ndarray, cfg: ProjectConfig, vi
     """Fit `target` ((R, R, 3) uint8); with `video`, stream target | current render into it."""
     from belamy.generate.sample import to_uint8
     from belamy.generate.video import write_video
-    from belamy.progress import make_progress
+    from belamy.core.progress import make_progress
 
     cfg.check()
     start = Latent(ws=G.w_avg.detach().cpu().reshape(1, -1).repeat(G.num_ws, 1), spec={})
@@ -228,11 +228,11 @@ def side_by_side(a: np.ndarray, b: np.ndarray, size: int | None = None) -> np.nd
 def project(run: "Run", image: Path, out: Path, cfg: ProjectConfig, device: str = "auto",
             progress: bool | None = None) -> Projection:
     """`belamy project RUN IMAGE -o OUT`: fit, then write the latent, record, images and video."""
-    from belamy import atomic
+    from belamy.core import atomic
     from belamy.generate.latents import load_latent, save_latent, sha256_of
     from belamy.generate.sample import render_record, save_png, save_render
     from belamy.generate.video import check_video_path
-    from belamy.training.distributed import pick_device
+    from belamy.core.device import pick_device
 
     cfg.check()
     out = Path(out)

@@ -11,8 +11,8 @@ import numpy as np
 import torch
 from PIL import Image
 
-from belamy import atomic
-from belamy.seeds import mix, z_from_seed
+from belamy.core import atomic
+from belamy.core.seeds import mix, z_from_seed
 
 NOISE_PURPOSE = 0x401  # seed of a render's noise inputs = mix(seed, NOISE_PURPOSE)
 
@@ -66,7 +66,7 @@ def render_batch(G: torch.nn.Module, seeds: list[int], truncation: float = 1.0, 
 
 def render_record(run: "Run", kind: str, device: torch.device | str, **fields: Any) -> dict[str, Any]:
     """The fields every render record carries (which run, which generator, which code), plus `fields`."""
-    from belamy.version import code_version
+    from belamy.core.version import code_version
 
     return {
         "kind": kind, "run": run.run_id, "run_path": str(run.path.resolve()),
@@ -95,7 +95,7 @@ def save_png(arr: np.ndarray, path: Path, text: dict[str, str] | None = None) ->
 
 
 def save_grid(images: np.ndarray, path: Path, cols: int | None = None) -> Path:
-    from belamy.grid import make_grid
+    from belamy.core.grid import make_grid
 
     sheet = make_grid(list(images), cols=cols or min(8, max(1, len(images))))
     with atomic.atomic_path(path, suffix=".png") as tmp:
@@ -131,7 +131,7 @@ def seed_name(seed: int) -> str:
 def originality_checker(run: "Run") -> Callable[[np.ndarray], list[dict[str, Any]]]:
     """renders (N, H, W, 3) -> one originality entry per render for its record: the nearest
     training image and the score (see belamy.metrics.originality), or why it was skipped."""
-    from belamy.errors import BelamyError
+    from belamy.core.errors import BelamyError
     from belamy.metrics.evaluate import originality_reference
     from belamy.metrics.features import random_features
 
@@ -149,8 +149,8 @@ def sample(run: "Run", seeds: list[int], out: Path, truncation: float = 1.0, noi
            originality: bool = True) -> list[Path]:
     """Render `seeds` from the run's exported generator into `out` (PNG + record each, plus grid.png).
     With `originality`, each record also holds its render's nearest training image and score."""
-    from belamy.progress import make_progress
-    from belamy.training.distributed import pick_device
+    from belamy.core.progress import make_progress
+    from belamy.core.device import pick_device
 
     dev = pick_device(device)
     G = run.generator(dev)
@@ -178,7 +178,7 @@ def sample(run: "Run", seeds: list[int], out: Path, truncation: float = 1.0, noi
 
 
 def read_record(path: Path) -> dict[str, Any]:
-    from belamy.errors import BelamyError
+    from belamy.core.errors import BelamyError
 
     try:
         record = json.loads(Path(path).read_text(encoding="utf-8"))
@@ -191,7 +191,7 @@ def read_record(path: Path) -> dict[str, Any]:
 
 def recorded_run(record: dict[str, Any]) -> "Run":
     """The run a record was rendered from, refused if its generator is no longer the recorded one."""
-    from belamy.errors import BelamyError
+    from belamy.core.errors import BelamyError
     from belamy.run import Run
 
     run = Run.open(record["run_path"])
@@ -206,7 +206,7 @@ def reproduce(record_path: Path, out: Path | None = None, device: str = "cpu") -
 
     Raises if the run's generator (or a recorded latent file) is no longer the recorded one.
     """
-    from belamy.training.distributed import pick_device
+    from belamy.core.device import pick_device
 
     record = read_record(record_path)
     run = recorded_run(record)

@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 from PIL import Image, ImageDraw
 
-from belamy import atomic
-from belamy.errors import BelamyError
+from belamy.core import atomic
+from belamy.core.errors import BelamyError
 
 if TYPE_CHECKING:
     from belamy.run import Run
@@ -59,7 +59,7 @@ def series(run: "Run", out: Path, cfg: SeriesConfig, device: str = "auto") -> li
     `family-NAME.png` for a family around a bookmark or projection), the contact sheet."""
     from belamy.generate.latents import resolve
     from belamy.generate.sample import render_latents
-    from belamy.training.distributed import pick_device
+    from belamy.core.device import pick_device
 
     cfg.check()
     G = run.generator(pick_device(device))
@@ -79,7 +79,7 @@ def series(run: "Run", out: Path, cfg: SeriesConfig, device: str = "auto") -> li
 
 def titled_sheet(images: np.ndarray, title: str, subtitle: str = "", cell: int | None = None) -> Image.Image:
     """A contact sheet with a title band above; small renders are enlarged to at least 128 px."""
-    from belamy.grid import make_grid
+    from belamy.core.grid import make_grid
 
     size = images.shape[1]
     cols = 6 if len(images) > 8 else max(1, len(images))

@@ -18,8 +18,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from belamy import atomic
-from belamy.errors import BelamyError, require
+from belamy.core import atomic
+from belamy.core.errors import BelamyError, require
 
 # suffix -> (ffmpeg muxer, codec, extra output args); gif is written by Pillow
 FORMATS: dict[str, tuple[str, str, list[str]] | None] = {
@@ -111,7 +111,7 @@ class FrameStrip:
     """Keeps `count` evenly spaced frames of a stream as it passes: a video's storyboard."""
 
     def __init__(self, total: int, count: int = 8) -> None:
-        from belamy.grid import spread_indices
+        from belamy.core.grid import spread_indices
 
         self.wanted = set(spread_indices(total, count))
         self.kept: list[np.ndarray] = []

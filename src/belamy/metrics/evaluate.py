@@ -21,8 +21,8 @@ from typing import TYPE_CHECKING, Any, Callable
 import numpy as np
 import torch
 
-from belamy import atomic
-from belamy.errors import BelamyError
+from belamy.core import atomic
+from belamy.core.errors import BelamyError
 from belamy.metrics.features import FeatureExtractor, get_features
 
 if TYPE_CHECKING:
@@ -224,7 +224,7 @@ class Evaluator:
         raise AssertionError(name)
 
     def _result(self, snap: Snapshot, metrics: dict[str, Any], seconds: dict[str, float]) -> dict[str, Any]:
-        from belamy.version import code_version
+        from belamy.core.version import code_version
 
         fx = self.fx
         return {
@@ -243,7 +243,7 @@ def evaluate(run: "Run", n: int = 500, metrics: list[str] | str = DEFAULT_METRIC
              device: str = "cpu", write: bool = True) -> dict[str, Any]:
     """Evaluate the run's exported generator (or `checkpoint`); write RUN/eval/eval-<step>.json,
     report.html and (with originality) originality.png. Returns the result dict."""
-    from belamy.training.distributed import pick_device
+    from belamy.core.device import pick_device
 
     dev = pick_device(device)
     ev = Evaluator.create(run, n, parse_metrics(metrics), seed, truncation, features, dev)
@@ -295,7 +295,7 @@ def evaluate_curve(run: "Run", n: int = 256, metrics: list[str] | str = DEFAULT_
     RUN/eval/curve.json and curve.png (metrics against kimg). Returns the curve rows."""
     from belamy.training import checkpoint as ckpt
     from belamy.training.curves import plot_panels
-    from belamy.training.distributed import pick_device
+    from belamy.core.device import pick_device
 
     ckpts = sorted(p for p in (run.path / ckpt.CKPT_DIR).glob("step-*") if (p / ckpt.STATE).is_file())
     if not ckpts:

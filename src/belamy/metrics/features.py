@@ -30,7 +30,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from belamy.errors import BelamyError, require
+from belamy.core.errors import BelamyError, require
 
 RAND_NAME = "belamy-rand-v1"
 INCEPTION_NAME = "inception-v3-compat"

@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 from torch import Tensor
 
-from belamy.errors import BelamyError
+from belamy.core.errors import BelamyError
 
 
 def gaussian_stats(feats: Tensor) -> tuple[np.ndarray, np.ndarray]:

@@ -19,7 +19,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from belamy.errors import BelamyError
+from belamy.core.errors import BelamyError
 
 
 @dataclass

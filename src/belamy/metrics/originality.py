@@ -53,7 +53,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from belamy.errors import BelamyError
+from belamy.core.errors import BelamyError
 from belamy.metrics.features import FeatureExtractor, chunks
 
 NEAR_COPY = 0.5

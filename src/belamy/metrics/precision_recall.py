@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass
 import torch
 from torch import Tensor
 
-from belamy.errors import BelamyError
+from belamy.core.errors import BelamyError
 
 CHUNK = 1024
 

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 from PIL import Image, ImageDraw
 
-from belamy import atomic
+from belamy.core import atomic
 
 SHOW = 16  # pairs in the picture
 CELL = 128

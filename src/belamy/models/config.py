@@ -21,7 +21,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from belamy.errors import BelamyError
+from belamy.core.errors import BelamyError
 
 
 class InvalidModelConfig(BelamyError, ValueError):

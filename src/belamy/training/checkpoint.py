@@ -25,8 +25,8 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
-from belamy import atomic
-from belamy.errors import BelamyError
+from belamy.core import atomic
+from belamy.core.errors import BelamyError
 
 CKPT_DIR = "checkpoints"
 LATEST = "latest"

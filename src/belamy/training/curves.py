@@ -59,7 +59,7 @@ def plot_panels(rows: list[dict], panels: tuple[tuple[str, ...], ...], out: Path
         draw.text((4, pt), f"{hi:.3g}", fill=(90, 90, 90))
         draw.text((4, pb - 10), f"{lo:.3g}", fill=(90, 90, 90))
     draw.text((left, im.height - 14), f"kimg {x0:.1f} .. {x1:.1f}", fill=(90, 90, 90))
-    from belamy import atomic
+    from belamy.core import atomic
 
     with atomic.atomic_path(out, suffix=".png") as tmp:
         im.save(tmp, format="PNG")

@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 
 from belamy.data.collection import Collection
-from belamy.seeds import mix
+from belamy.core.seeds import mix
 
 
 @dataclass

@@ -19,8 +19,8 @@ from typing import Any
 import torch
 
 from belamy.config import TrainConfig
-from belamy.errors import BelamyError
-from belamy.seeds import mix
+from belamy.core.errors import BelamyError
+from belamy.core.seeds import mix
 from belamy.training import checkpoint as ckpt
 from belamy.training.dataset import Cursor, Dataset
 from belamy.training.distributed import Env, all_reduce_sum, barrier, broadcast_flag
@@ -151,7 +151,7 @@ class Trainer:
     # -- the loop ----------------------------------------------------------------------------------
     def run(self, progress: bool | None = None) -> str:
         """Train until the budget is spent or a stop is requested; return why it stopped."""
-        from belamy.progress import make_progress
+        from belamy.core.progress import make_progress
         from rich.progress import TextColumn
 
         cfg, st = self.cfg, self.state
@@ -253,7 +253,7 @@ class Trainer:
         if self.env.is_main:
             msg = (f"watchdog: {why}; rolled back to {path.name} (step {self.state.step}), "
                    f"learning rates x{self.state.lr_scale:g}, rollback {rollbacks}/{self.cfg.max_rollbacks}")
-            from belamy.progress import console
+            from belamy.core.progress import console
 
             console.print(f"[yellow]{msg}[/]")
             self._append_stats({"event": "rollback", "message": msg, "step": self.state.step})
@@ -345,7 +345,7 @@ class Trainer:
         st.last_checkpoint_images = st.images
         self._last_save_t = time.perf_counter()
         if self.env.is_main:
-            from belamy.version import code_version
+            from belamy.core.version import code_version
 
             tensors, meta = self.tensors()
             state = {"train_state": st.to_dict(), "config": self.cfg.to_dict(), "code_version": code_version(), **meta}
@@ -403,7 +403,7 @@ class _StopOnSignal:
             raise KeyboardInterrupt
         self.trainer.stop_requested = True
         if self.trainer.env.is_main:
-            from belamy.progress import console
+            from belamy.core.progress import console
 
             console.print("[yellow]stopping: saving a checkpoint (press Ctrl-C again to abort without saving)[/]")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from belamy import atomic
+from belamy.core import atomic
 
 ALGORITHM_CREDITS = {
     "dcgan": ["A. Radford, L. Metz, S. Chintala. *Unsupervised Representation Learning with Deep Convolutional "

@@ -13,9 +13,9 @@ from typing import Any
 
 import torch
 
-from belamy import atomic
+from belamy.core import atomic
 from belamy.config import TrainConfig, train_preset
-from belamy.errors import BelamyError
+from belamy.core.errors import BelamyError
 
 BUDGET_FIELDS = ("kimg", "steps", "minutes")
 
@@ -64,14 +64,14 @@ def train(collection: str | os.PathLike[str] | None, out: str | os.PathLike[str]
                 "collection_count": len(coll), "collection_manifest_sha": _manifest_digest(coll),
                 "created": _now(), "world_size": env.world, "precision": env.precision}
         if env.is_main:
-            from belamy.version import code_version
+            from belamy.core.version import code_version
 
             info["code_version"] = code_version()
             out.mkdir(parents=True, exist_ok=True)
             atomic.write_json(out / "config.json", cfg.to_dict())
             atomic.write_json(out / "run.json", info)
     elif env.is_main and _manifest_digest(coll) != info.get("collection_manifest_sha"):
-        from belamy.progress import console
+        from belamy.core.progress import console
 
         console.print("[yellow]warning: the collection changed since this run started; resuming, but not bit-exactly[/]")
     from belamy.models import build_discriminator, build_generator
@@ -149,7 +149,7 @@ def _resume_setup(out: Path, overrides: dict[str, Any]):
         setattr(cfg, k, v)
     info = json.loads((out / "run.json").read_text())
     if "amp" not in overrides and cfg.amp == "auto" and "precision" not in info:
-        from belamy.training.distributed import pick_device
+        from belamy.core.device import pick_device
 
         if pick_device(cfg.device).type == "cpu":
             # Runs made before `--amp auto` meant bf16 on CPUs with native bf16 trained in float32

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import torch
 
-from belamy.errors import BelamyError
+from belamy.core.errors import BelamyError
 
 _MASK = 0xFFFFFFFFFFFFFFFF
 
