@@ -1,0 +1,81 @@
+"""`belamy demo`, the README's first command, end to end at a tiny budget: the console script paints
+the demo portraits, trains the default model, renders a series with records and a contact sheet;
+run again into the same folder, it trains the same run further."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+ENV = {**os.environ, "BELAMY_PROGRESS": "0"}
+COUNT, MINUTES, SERIES = 8, "0.02", 32  # 8 portraits, 1.2 s of training: ~10 s a call on 2 cores
+
+
+def belamy(*args: str) -> subprocess.CompletedProcess:
+    """The installed console script when there is one (what the README runs), else `python -m belamy`."""
+    script = Path(sys.executable).with_name("belamy")
+    cmd = [str(script)] if script.is_file() else [sys.executable, "-m", "belamy"]
+    return subprocess.run([*cmd, *args], capture_output=True, text=True, env=ENV, timeout=300)
+
+
+def latest_step(run: Path) -> int:
+    name = (run / "checkpoints" / "latest").read_text().strip()
+    assert (run / "checkpoints" / name / "tensors.safetensors").is_file()
+    return int(name.split("-")[1])
+
+
+def test_demo_collects_trains_and_renders_a_series(tmp_path: Path):
+    from belamy.data.collection import Collection
+    from belamy.generate.sample import reproduce
+    from belamy.run import Run
+
+    out = tmp_path / "demo"
+    r = belamy("demo", "-o", str(out), "--count", str(COUNT), "--minutes", MINUTES)
+    assert r.returncode == 0, r.stderr
+    assert "done" in r.stdout and "contact sheet" in r.stdout
+
+    # 1/3 collect: the demo portraits, with their own contact sheet
+    coll = Collection.open(out / "collection")
+    assert len(coll) == COUNT
+    assert (out / "collection" / "preview.png").is_file()
+
+    # 2/3 train: a run of the default model with a checkpoint past step 0 and its exported generator
+    run = Run.open(out / "run")
+    assert json.loads((out / "run" / "config.json").read_text())["preset"] == "cpu-quick-64"
+    assert run.info["collection"] == str((out / "collection").resolve())
+    first = latest_step(run.path)
+    assert first > 0
+    assert run.export_path.is_file() and (run.path / "MODEL_CARD.md").is_file()
+
+    # 3/3 sample: a series of 32, each PNG with its record (beside it and embedded), and a grid
+    renders = out / "renders"
+    pngs = sorted(renders.glob("seed*.png"))
+    assert [p.name for p in pngs] == [f"seed{i:04d}.png" for i in range(SERIES)]
+    for png in pngs:
+        record = json.loads(png.with_name(png.stem + ".record.json").read_text())
+        assert record["kind"] == "sample" and record["seed"] == int(png.stem[4:]) and record["truncation"] == 0.7
+        assert record["run_path"] == str(run.path.resolve()) and record["step"] == first
+        assert record["generator_sha256"] == run.generator_sha256()
+        with Image.open(png) as im:
+            assert im.size == (64, 64) and json.loads(im.text["belamy:record"]) == record
+    with Image.open(renders / "grid.png") as sheet:
+        assert sheet.width >= 8 * 64 and sheet.height >= 4 * 64  # the contact sheet holds the series
+    # a record re-renders its image exactly (on the device it was rendered on: auto picks a GPU if any)
+    device = json.loads((renders / "seed0005.record.json").read_text())["device"]
+    assert np.array_equal(reproduce(renders / "seed0005.record.json", device=device), np.asarray(Image.open(pngs[5])))
+
+    # a second `belamy demo` into the same folder continues the same run for --minutes more
+    shutil.rmtree(renders)
+    r = belamy("demo", "-o", str(out), "--count", str(COUNT), "--minutes", MINUTES)
+    assert r.returncode == 0, r.stderr
+    again = Run.open(out / "run")
+    assert again.run_id == run.run_id and latest_step(again.path) > first
+    assert len(Collection.open(out / "collection")) == COUNT
+    assert json.loads((renders / "seed0000.record.json").read_text())["step"] == latest_step(again.path)
