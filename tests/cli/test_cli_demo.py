@@ -4,6 +4,7 @@ run again into the same folder, it trains the same run further."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -31,51 +32,59 @@ def latest_step(run: Path) -> int:
     return int(name.split("-")[1])
 
 
-def test_demo_collects_trains_and_renders_a_series(tmp_path: Path):
-    from belamy.data.collection import Collection
-    from belamy.generate.sample import reproduce
-    from belamy.run import Run
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
+
+def test_demo_collects_trains_and_renders_a_series(tmp_path: Path):
+    """Checked through the CLI and the files alone (collection.json, run.json, checkpoints, records)."""
     out = tmp_path / "demo"
     r = belamy("demo", "-o", str(out), "--count", str(COUNT), "--minutes", MINUTES)
     assert r.returncode == 0, r.stderr
     assert "done" in r.stdout and "contact sheet" in r.stdout
 
     # 1/3 collect: the demo portraits, with their own contact sheet
-    coll = Collection.open(out / "collection")
-    assert len(coll) == COUNT
-    assert (out / "collection" / "preview.png").is_file()
+    coll = out / "collection"
+    meta = json.loads((coll / "collection.json").read_text())
+    assert meta["count"] == COUNT and meta["size"] == 64
+    assert len((coll / "manifest.jsonl").read_text().splitlines()) == COUNT
+    assert (coll / "preview.png").is_file()
 
     # 2/3 train: a run of the default model with a checkpoint past step 0 and its exported generator
-    run = Run.open(out / "run")
-    assert json.loads((out / "run" / "config.json").read_text())["preset"] == "cpu-quick-64"
-    assert run.info["collection"] == str((out / "collection").resolve())
-    first = latest_step(run.path)
+    run = out / "run"
+    info = json.loads((run / "run.json").read_text())
+    assert info["collection"] == str(coll.resolve())
+    assert json.loads((run / "config.json").read_text())["preset"] == "cpu-quick-64"
+    first = latest_step(run)
     assert first > 0
-    assert run.export_path.is_file() and (run.path / "MODEL_CARD.md").is_file()
+    assert (run / "generator.safetensors").is_file() and (run / "MODEL_CARD.md").is_file()
 
     # 3/3 sample: a series of 32, each PNG with its record (beside it and embedded), and a grid
     renders = out / "renders"
     pngs = sorted(renders.glob("seed*.png"))
     assert [p.name for p in pngs] == [f"seed{i:04d}.png" for i in range(SERIES)]
+    generator_sha = sha256(run / "generator.safetensors")
     for png in pngs:
         record = json.loads(png.with_name(png.stem + ".record.json").read_text())
         assert record["kind"] == "sample" and record["seed"] == int(png.stem[4:]) and record["truncation"] == 0.7
-        assert record["run_path"] == str(run.path.resolve()) and record["step"] == first
-        assert record["generator_sha256"] == run.generator_sha256()
+        assert record["run_path"] == str(run.resolve()) and record["run"] == info["id"] and record["step"] == first
+        assert record["generator_sha256"] == generator_sha
         with Image.open(png) as im:
             assert im.size == (64, 64) and json.loads(im.text["belamy:record"]) == record
     with Image.open(renders / "grid.png") as sheet:
         assert sheet.width >= 8 * 64 and sheet.height >= 4 * 64  # the contact sheet holds the series
     # a record re-renders its image exactly (on the device it was rendered on: auto picks a GPU if any)
-    device = json.loads((renders / "seed0005.record.json").read_text())["device"]
-    assert np.array_equal(reproduce(renders / "seed0005.record.json", device=device), np.asarray(Image.open(pngs[5])))
+    record = renders / "seed0005.record.json"
+    device = json.loads(record.read_text())["device"]
+    r = belamy("sample", "--record", str(record), "--device", device, "-o", str(tmp_path / "again.png"))
+    assert r.returncode == 0, r.stderr
+    assert np.array_equal(np.asarray(Image.open(tmp_path / "again.png")), np.asarray(Image.open(pngs[5])))
 
     # a second `belamy demo` into the same folder continues the same run for --minutes more
     shutil.rmtree(renders)
     r = belamy("demo", "-o", str(out), "--count", str(COUNT), "--minutes", MINUTES)
     assert r.returncode == 0, r.stderr
-    again = Run.open(out / "run")
-    assert again.run_id == run.run_id and latest_step(again.path) > first
-    assert len(Collection.open(out / "collection")) == COUNT
-    assert json.loads((renders / "seed0000.record.json").read_text())["step"] == latest_step(again.path)
+    assert json.loads((run / "run.json").read_text())["id"] == info["id"]
+    assert latest_step(run) > first
+    assert json.loads((coll / "collection.json").read_text())["count"] == COUNT
+    assert json.loads((renders / "seed0000.record.json").read_text())["step"] == latest_step(run)
