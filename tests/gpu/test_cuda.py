@@ -87,7 +87,6 @@ def test_pick_device_and_amp_on_cuda():
                                                 ("dcgan", "none", "off")])
 def test_tiny_training_on_cuda(tiny_collection: Path, tmp_path: Path, name: str, augment: str, amp: str):
     from belamy.models import build_generator
-    from belamy.run import Run
 
     cfg = cuda_config(name, augment, amp, steps=6)
     run = train(tiny_collection, tmp_path / "run", cfg, progress=False)
@@ -112,7 +111,9 @@ def test_tiny_training_on_cuda(tiny_collection: Path, tmp_path: Path, name: str,
     assert all(np.isfinite(s["loss_D"]) and np.isfinite(s["loss_G"]) for s in stats if "loss_D" in s)
 
     # the exported generator renders on the GPU (and loads on the CPU)
-    imgs = Run.open(run.path).sample([0, 1], tmp_path / "renders", device="cuda", originality=False)
+    from belamy.generate.sample import sample
+
+    imgs = sample(run, [0, 1], tmp_path / "renders", device="cuda")
     assert len(imgs) == 2 and Image.open(imgs[0]).size == (32, 32)
 
 
@@ -155,10 +156,10 @@ def cuda_run(tiny_collection: Path, tmp_path_factory):
 
 @pytest.mark.parametrize("noise", ["const", "random"])
 def test_sampling_on_cuda_matches_its_records(cuda_run, tmp_path: Path, noise: str):
-    from belamy.generate.sample import reproduce
+    from belamy.generate.sample import reproduce, sample
 
     seeds = list(range(20))  # more than one batch of 16
-    paths = cuda_run.sample(seeds, tmp_path / "renders", truncation=0.7, noise_mode=noise, device="cuda")
+    paths = sample(cuda_run, seeds, tmp_path / "renders", truncation=0.7, noise_mode=noise, device="cuda")
     assert len(paths) == len(seeds) and (tmp_path / "renders" / "grid.png").is_file()
     for png in paths[::3]:
         record_path = png.with_name(png.stem + ".record.json")
@@ -169,8 +170,7 @@ def test_sampling_on_cuda_matches_its_records(cuda_run, tmp_path: Path, noise: s
     if noise == "random":  # a CUDA generator draws other noise than a CPU one: no comparison across devices
         return
     # with constant noise the same seeds render the same pictures on the CPU, up to rounding (not bit for bit)
-    again = cuda_run.sample(seeds[:4], tmp_path / "cpu", truncation=0.7, noise_mode=noise, device="cpu",
-                            originality=False)
+    again = sample(cuda_run, seeds[:4], tmp_path / "cpu", truncation=0.7, noise_mode=noise, device="cpu")
     diff = [np.abs(np.asarray(Image.open(c), np.int16) - np.asarray(Image.open(g), np.int16)).mean()
             for c, g in zip(again, paths[:4])]
     assert max(diff) < 4.0, diff
