@@ -36,14 +36,11 @@ def variant(spec: str, base: list[str]) -> tuple[str, list[str]]:
 
 def train_config(args: list[str]):
     """The TrainConfig that `belamy train` builds from these arguments' `--preset` and `--set k=v`s."""
-    from belamy.config import set_field, train_preset
+    from belamy.api.config import resolve_train_config
 
-    cfg = train_preset(args[args.index("--preset") + 1] if "--preset" in args else "cpu-quick-64")
-    for i, a in enumerate(args[:-1]):
-        if a == "--set":
-            key, _, value = args[i + 1].partition("=")
-            set_field(cfg, key, value)
-    return cfg
+    preset = args[args.index("--preset") + 1] if "--preset" in args else None
+    sets = [args[i + 1] for i, a in enumerate(args[:-1]) if a == "--set"]
+    return resolve_train_config(preset=preset, sets=sets)
 
 
 def budget_runs(budgets: list[float], ramped: bool, unit: str) -> list[tuple[str, list[float]]]:

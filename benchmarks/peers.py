@@ -41,7 +41,7 @@ def export_folder(images: np.ndarray, folder: Path) -> Path:
     folder renamed when complete, so an interrupted export is never taken for a whole one."""
     import shutil
 
-    from belamy.generate.sample import save_png
+    from belamy.core.png import save_png
 
     if folder.is_dir():
         return folder

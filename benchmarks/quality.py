@@ -155,7 +155,7 @@ class Judge:
 def measure(run_dir: Path, judge: Judge) -> tuple[dict, np.ndarray]:
     """Scores of n renders (seeds 0..n-1, truncation 1, EMA generator); returns the row and the renders."""
     from belamy.generate.sample import render_batch
-    from belamy.run import Run
+    from belamy.models.run import Run
 
     run = Run.open(run_dir)
     fake = render_batch(run.generator("cpu"), list(range(judge.n)), truncation=1.0)

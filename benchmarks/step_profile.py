@@ -46,7 +46,7 @@ def child(collection: str, out: str, threads: int, steps: int) -> None:
 
     from torch.profiler import profile
 
-    from belamy.config import train_preset
+    from belamy.training.presets import train_preset
     from belamy.training import loop
     from belamy.training.train import train
 

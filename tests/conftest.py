@@ -43,7 +43,7 @@ def make_pattern():
 
 def tiny_config(name: str = "stylegan2", augment: str = "diffaug"):
     """A training config small enough for the CPU test suite (32 px, widths <= 16/64, batch 8)."""
-    from belamy.config import train_preset
+    from belamy.training.presets import train_preset
     from belamy.models.config import ModelConfig
 
     cfg = train_preset("dcgan-64" if name == "dcgan" else "cpu-quick-64")
@@ -53,7 +53,7 @@ def tiny_config(name: str = "stylegan2", augment: str = "diffaug"):
     else:
         cfg.model = ModelConfig(name="stylegan2", resolution=32, z_dim=16, w_dim=16, mapping_layers=2,
                                 g_channel_base=128, g_channel_max=16, d_channel_base=128, d_channel_max=16,
-                                light_top=True)  # as the default preset
+                                top="light-s2d")  # light, as the default preset
         cfg.r1_interval = 2  # exercise the lazy R1 phase within a few steps
     cfg.batch = 8
     cfg.batch_start = 0  # tests that want a start batch set one
@@ -85,7 +85,7 @@ def pattern_collection(root, count: int = 12, side: int = 40, name: str = "coll"
 
 def tiny_run(root, name: str = "stylegan2"):
     """A Run trained for 2 steps on 12 pattern images at 32 px (a few seconds): for generate tests."""
-    from belamy.training.train import train
+    from belamy.api.train import train
 
     cfg = tiny_config(name, "none" if name == "dcgan" else "diffaug")
     cfg.steps = 2

@@ -10,8 +10,9 @@ import pytest
 import torch
 
 from belamy.core.errors import BelamyError
-from belamy.metrics.evaluate import evaluate, evaluate_curve
-from belamy.run import Run
+from belamy.api.evaluate import evaluate, evaluate_curve
+from belamy.api.sample import sample
+from belamy.models.run import Run
 from conftest import pattern_collection, run_cli, tiny_config
 
 
@@ -23,7 +24,7 @@ def cli(capsys, monkeypatch, *args: str) -> tuple[int, str, str]:
 def run_dir(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("eval")
     coll = pattern_collection(root, count=16)
-    from belamy.training.train import train
+    from belamy.api.train import train
 
     cfg = tiny_config()
     cfg.steps = 4
@@ -77,7 +78,7 @@ def test_curve_over_checkpoints(run_dir: Path) -> None:
 
 def test_sample_records_carry_originality(run_dir: Path, tmp_path: Path) -> None:
     run = Run.open(run_dir)
-    run.sample([0, 1], tmp_path / "r", progress=False)
+    sample(run, [0, 1], tmp_path / "r", progress=False)
     orig = json.loads((tmp_path / "r" / "seed0001.record.json").read_text())["originality"]
     assert orig["near_copy"] is False and orig["score"] > 0 and orig["nearest"]["id"]
     assert orig["features"] == "belamy-rand-v1"
@@ -86,7 +87,7 @@ def test_sample_records_carry_originality(run_dir: Path, tmp_path: Path) -> None
     shutil.copytree(run_dir, moved)
     info = json.loads((moved / "run.json").read_text())
     (moved / "run.json").write_text(json.dumps({**info, "collection": str(tmp_path / "gone")}))
-    Run.open(moved).sample([0], tmp_path / "r2", progress=False)
+    sample(Run.open(moved), [0], tmp_path / "r2", progress=False)
     note = json.loads((tmp_path / "r2" / "seed0000.record.json").read_text())["originality"]
     assert "missing" in note["skipped"]
     with pytest.raises(BelamyError, match="collection .* is missing"):

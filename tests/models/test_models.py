@@ -233,7 +233,8 @@ def test_default_d_measures_variety_over_groups_of_eight():
 
 
 def test_config_json_round_trip_and_unknown_key():
-    for make in presets.PRESETS.values():
+    for make in (presets.dcgan_64, presets.dcgan_128, presets.stylegan2_cpu_64, presets.stylegan2_256,
+                 presets.stylegan2_1024):
         cfg = make()
         assert ModelConfig.from_dict(json.loads(json.dumps(cfg.to_dict()))) == cfg
     data = presets.stylegan2_cpu_64().to_dict() | {"g_chanel_max": 64}
@@ -250,7 +251,7 @@ def test_config_json_round_trip_and_unknown_key():
 def test_channel_rule():
     cfg = presets.stylegan2_cpu_64()
     assert [cfg.g_channels_at(r) for r in cfg.block_resolutions] == [128, 128, 64, 32, 16]
-    assert cfg.light_top and cfg.conv_resolutions == [4, 8, 16, 32]  # the default has no 64 px layers
+    assert cfg.top == "light" and cfg.conv_resolutions == [4, 8, 16, 32]  # the default has no 64 px layers
 
 
 def test_flop_counts():
@@ -291,7 +292,7 @@ def test_noise_max_res_limits_noise_inputs_to_coarse_layers():
 
 
 def test_light_top_runs_no_convolution_at_full_resolution():
-    cfg = tiny("stylegan2", 64).replace(light_top=True)
+    cfg = tiny("stylegan2", 64).replace(top="light-s2d")
     G, D = build_generator(cfg, seed=0), build_discriminator(cfg)
     conv_sides = []
 
@@ -324,34 +325,8 @@ def test_light_top_runs_no_convolution_at_full_resolution():
     assert style_layers("fine", G.num_ws, 64) == (7, 8)  # the last w draws the 64 px detail
     full = tiny("stylegan2", 64)
     assert cfg.conv_resolutions == full.conv_resolutions[:-1] and 64 not in cfg.conv_resolutions
-    with pytest.raises(InvalidModelConfig, match="light_top"):
-        full.replace(light_top="yes")
-
-
-def test_subpixel_top_gives_each_output_phase_its_own_filter():
-    cfg = tiny("stylegan2", 64).replace(light_top=True, subpixel_top=True)
-    G = build_generator(cfg, seed=0)
-    top = G.synthesis.top_rgb
-    assert top.weight.shape[:2] == (12, cfg.g_channels_at(32))  # 4 phases x RGB, from the 32 px features
-    with torch.no_grad():  # keep only the filters of phase (row 0, column 1): channels 1, 5, 9
-        keep = torch.zeros(12, 1, 1, 1)
-        keep[1::4] = 1.0
-        top.weight.mul_(keep)
-    x, low, w_idx = None, None, 0
-    ws = G.mapping(torch.randn(3, cfg.z_dim))
-    for block in G.synthesis.blocks:
-        x, low = block(x, low, ws[:, w_idx:w_idx + block.num_ws], "const", None)
-        w_idx += block.num_conv
-    detail = G.synthesis(ws) - upsample2x(low) - top.bias.reshape(1, -1, 1, 1)
-    assert detail.shape == (3, 3, 64, 64)
-    assert detail[..., 0::2, 1::2].abs().amin() > 0  # that phase's pixels get detail...
-    assert detail[..., 1::2, :].abs().amax() < 1e-6 and detail[..., 0::2, 0::2].abs().amax() < 1e-6  # ...no others
-    plain = build_generator(tiny("stylegan2", 64).replace(light_top=True), seed=0).synthesis.top_rgb
-    assert plain.weight.shape[0] == 3  # the up-conv: one filter per colour for all four phases
-    with pytest.raises(InvalidModelConfig, match="subpixel_top"):
-        cfg.replace(subpixel_top="yes")
-    with pytest.raises(InvalidModelConfig, match="light_top=true"):  # would be silently ignored
-        tiny("stylegan2", 64).replace(subpixel_top=True)
+    with pytest.raises(InvalidModelConfig, match="top"):
+        full.replace(top="yes")
 
 
 def test_d_stem_conv_reads_overlapping_windows():
@@ -367,37 +342,17 @@ def test_d_stem_conv_reads_overlapping_windows():
             diff = (stem(poked) - stem(img)).abs().amax(dim=(0, 1))  # (32, 32)
         return [tuple(ix) for ix in (diff > 0).nonzero().tolist()]
 
-    light = tiny("stylegan2", 64).replace(light_top=True)
+    light = tiny("stylegan2", 64).replace(top="light-s2d")
     assert touched(light) == [(5, 5)]
-    assert touched(light.replace(d_stem_conv=True)) == [(4, 4), (4, 5), (5, 4), (5, 5)]
-    D = build_discriminator(light.replace(d_stem_conv=True), seed=0)
+    assert touched(light.replace(top="light")) == [(4, 4), (4, 5), (5, 4), (5, 5)]
+    D = build_discriminator(light.replace(top="light"), seed=0)
     assert D(img).shape == (2,) and D.from_rgb.weight.shape[1:] == (3, 4, 4)
     with pytest.raises(ValueError, match="input/stride"):  # an even kernel at stride 1 would shift
         EqualConv2d(3, 4, 4)
-    with pytest.raises(InvalidModelConfig, match="d_stem_conv"):
-        light.replace(d_stem_conv=1)
-    with pytest.raises(InvalidModelConfig, match="light_top=true"):  # would be silently ignored
+    with pytest.raises(InvalidModelConfig, match="top"):
+        light.replace(top=1)
+    with pytest.raises(TypeError):  # one choice: a stem conv without a light top cannot be asked for
         tiny("stylegan2", 64).replace(d_stem_conv=True)
-
-
-def test_subpixel_top_starts_as_the_up_conv_it_replaces():
-    from belamy.models.layers import ToRGB, modulated_conv2d, upconv_as_subpixel
-
-    w = torch.randn(3, 5, 3, 3)
-    x = torch.randn(2, 5, 8, 8)
-    up = modulated_conv2d(x, w, torch.ones(2, 5), demodulate=False, up=True)  # (2, 3, 16, 16)
-    sub = torch.nn.functional.pixel_shuffle(torch.nn.functional.conv2d(x, upconv_as_subpixel(w), padding=1), 2)
-    assert torch.allclose(up, sub, atol=1e-5)  # the same function, borders included
-    torch.manual_seed(0)
-    plain = ToRGB(5, 3, 16, input_gain=1.4, up=True)
-    torch.manual_seed(0)
-    phased = ToRGB(5, 3, 16, input_gain=1.4, up=True, subpixel=True)
-    ws = torch.randn(2, 16)
-    with torch.no_grad():
-        assert torch.allclose(plain(x, ws), phased(x, ws), atol=1e-5)  # same seed, same start
-        phased.weight[1::4].mul_(1.5)  # one phase's filters alone move: only its pixels change
-        diff = (plain(x, ws) - phased(x, ws)).abs()
-    assert diff[..., 0::2, 1::2].amin() > 0 and diff[..., 1::2, :].amax() < 1e-5 and diff[..., 0::2, 0::2].amax() < 1e-5
 
 
 def test_tanh_output_squashes_the_same_image_into_the_open_range():
@@ -416,3 +371,24 @@ def test_tanh_output_squashes_the_same_image_into_the_open_range():
     assert default.tanh_output  # the CPU default draws through tanh...
     old = {k: v for k, v in default.to_dict().items() if k != "tanh_output"}
     assert not ModelConfig.from_dict(old).tanh_output  # ...runs saved before the field keep their linear output
+
+
+def test_configs_saved_with_the_three_top_booleans_read_as_one_choice():
+    """Runs saved before `top` stored light_top / d_stem_conv / subpixel_top: they load as the
+    network they built, and the dropped sub-pixel experiment is refused in one line."""
+    base = {k: v for k, v in presets.stylegan2_cpu_64().to_dict().items() if k != "top"}
+    assert ModelConfig.from_dict(base | {"light_top": True, "d_stem_conv": True}).top == "light"
+    assert ModelConfig.from_dict(base | {"light_top": True, "d_stem_conv": False}).top == "light-s2d"
+    assert ModelConfig.from_dict(base | {"light_top": False, "d_stem_conv": False}).top == "full"
+    with pytest.raises(InvalidModelConfig, match="subpixel_top"):
+        ModelConfig.from_dict(base | {"light_top": True, "subpixel_top": True})
+
+
+def test_fields_are_validated_from_their_types():
+    with pytest.raises(InvalidModelConfig, match="mbstd_group=-1 must be at least 0"):
+        presets.stylegan2_cpu_64().replace(mbstd_group=-1)
+    with pytest.raises(InvalidModelConfig, match="use_noise=1 must be true or false"):
+        presets.stylegan2_cpu_64().replace(use_noise=1)
+    with pytest.raises(InvalidModelConfig, match="z_dim=2.5 must be an integer"):
+        presets.stylegan2_cpu_64().replace(z_dim=2.5)
+    assert ModelConfig.from_dict(presets.stylegan2_cpu_64().to_dict() | {"mapping_lr_mult": 1}).mapping_lr_mult == 1.0

@@ -12,7 +12,8 @@ from safetensors.torch import load_file
 
 from belamy.core.errors import BelamyError
 from belamy.training import checkpoint as ckpt
-from belamy.training.train import train
+from belamy.api.sample import sample
+from belamy.api.train import train
 from conftest import pattern_collection, tiny_config
 
 
@@ -113,7 +114,7 @@ def test_lr_rampdown_lowers_the_rates_over_the_budgets_end_and_resumes_exactly(t
     """The last half of an 8-step budget runs at cosine-lowered rates (the step after k of 8 steps
     uses factor cos ramp of k/8), G's and lazy-R1-scaled D's alike, and a run stopped midway (not
     by its budget) resumes onto the same ramp bit for bit."""
-    from belamy.config import TrainConfig
+    from belamy.training.config import TrainConfig
     from belamy.training.loop import Trainer
 
     def config():
@@ -180,7 +181,7 @@ def test_sample_records_reproduce_bit_for_bit(tiny_collection: Path, tmp_path: P
     cfg = tiny_config()
     cfg.steps = 2
     run = train(tiny_collection, tmp_path / "run", cfg, progress=False)
-    paths = run.sample([3, 7, 85], tmp_path / "out", truncation=0.7, progress=False)
+    paths = sample(run, [3, 7, 85], tmp_path / "out", truncation=0.7, progress=False)
     assert [p.name for p in paths] == ["seed0003.png", "seed0007.png", "seed0085.png"]
     assert (tmp_path / "out" / "grid.png").is_file()
     record = json.loads((tmp_path / "out" / "seed0085.record.json").read_text())
@@ -192,7 +193,7 @@ def test_sample_records_reproduce_bit_for_bit(tiny_collection: Path, tmp_path: P
     other = np.asarray(Image.open(paths[0]))
     assert not np.array_equal(other, again)
     # random noise inputs are seeded per render: reproducible too, whatever the batch
-    noisy = run.sample([5, 6], tmp_path / "noisy", noise_mode="random", progress=False)
+    noisy = sample(run, [5, 6], tmp_path / "noisy", noise_mode="random", progress=False)
     again = reproduce(tmp_path / "noisy" / "seed0006.record.json")
     assert np.array_equal(np.asarray(Image.open(noisy[1])), again)
 

@@ -35,7 +35,7 @@ def collect_cmd(
     workers: int = typer.Option(0, "--workers", help="Decoding processes (0: one per CPU core)."),
 ) -> None:
     """Turn folders, zips and URL lists into a prepared, credited collection."""
-    from belamy.config import CollectConfig
+    from belamy.data.config import CollectConfig
     from belamy.data.collect import collect
     from belamy.data.credits import normalise_license
     from belamy.data.sources import DEMO_SCHEME

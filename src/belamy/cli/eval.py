@@ -29,9 +29,9 @@ def eval_cmd(
 ) -> None:
     """Evaluate a run: SWD, KID, precision/recall, FID and originality of N renders."""
     from belamy.core.errors import BelamyError
-    from belamy.metrics.evaluate import EVAL_DIR, evaluate, evaluate_curve
+    from belamy.api.evaluate import EVAL_DIR, evaluate, evaluate_curve
     from belamy.metrics.report import metric_lines
-    from belamy.run import Run
+    from belamy.models.run import Run
 
     if not 0.0 <= truncation <= 2.0:
         raise BelamyError(f"--truncation {truncation} is out of range: use 0 to 1 (values above 1 exaggerate)")

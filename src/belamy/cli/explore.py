@@ -30,7 +30,7 @@ def register(app: typer.Typer) -> None:
 
 def _run(path: Optional[Path], usage: str):
     from belamy.core.errors import BelamyError
-    from belamy.run import Run
+    from belamy.models.run import Run
 
     if path is None:
         raise BelamyError(f"usage: {usage}")
@@ -224,7 +224,7 @@ def bookmark_save_cmd(
     from belamy.core.errors import BelamyError
     from belamy.generate.bookmarks import save_bookmark
     from belamy.generate.latents import parse_spec, resolve
-    from belamy.generate.sample import read_record
+    from belamy.generate.records import read_record
 
     r = _run(run, "belamy bookmark save RUN NAME LATENT")
     if (latent is None) == (record is None):

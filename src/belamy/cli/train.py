@@ -7,6 +7,7 @@ from typing import List, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 console = Console()
 
@@ -44,9 +45,9 @@ def train_cmd(
     threads: Optional[int] = typer.Option(None, "--threads", help="CPU threads."),
 ) -> None:
     """Train a GAN on a collection (Ctrl-C saves a checkpoint; --resume continues exactly)."""
-    from belamy.config import MODEL_DEFAULT_PRESET, TrainConfig, read_json_file, set_field, train_preset
+    from belamy.api.config import resolve_train_config
+    from belamy.api.train import train
     from belamy.core.errors import BelamyError
-    from belamy.training.train import train
 
     budget = {k: v for k, v in (("kimg", kimg), ("steps", steps), ("minutes", minutes)) if v is not None}
     runtime = {k: v for k, v in (("device", device), ("amp", amp), ("threads", threads)) if v is not None}
@@ -54,36 +55,15 @@ def train_cmd(
         others = [preset, model, resolution, config, batch, lr_g, lr_d, augment, r1_gamma, ema_kimg, seed, collection]
         if any(x is not None for x in others) or set_:
             raise BelamyError("--resume continues the run's own config: only --kimg/--steps/--minutes and --device/--amp/--threads may be given")
-        run = train(None, resume, resume=True, **budget, **runtime)
+        run = train(None, resume, resume=True, warn=_warn, **budget, **runtime)
     else:
         if collection is None or out is None:
             raise BelamyError("usage: belamy train COLLECTION -o RUN (or belamy train --resume RUN)")
-        if config is not None:
-            cfg = TrainConfig.from_dict(read_json_file(config), where=str(config))
-        else:
-            name = preset or MODEL_DEFAULT_PRESET.get(model or "stylegan2")
-            if name is None:
-                raise BelamyError(f"unknown --model '{model}': use stylegan2 or dcgan")
-            cfg = train_preset(name)
-            if model and cfg.model.name != model:
-                raise BelamyError(f"--preset {preset} is a {cfg.model.name} preset, not {model}")
-        if resolution is not None:
-            cfg.model.resolution = resolution
-        for k, v in {"batch": batch, "lr_g": lr_g, "lr_d": lr_d, "augment": augment, "r1_gamma": r1_gamma,
-                     "ema_kimg": ema_kimg, "seed": seed, "preview_kimg": preview_kimg,
-                     "checkpoint_kimg": checkpoint_kimg, "keep": keep, **runtime}.items():
-            if v is not None:
-                setattr(cfg, k, v)
-        if batch is not None:
-            cfg.batch_start = 0  # the batch asked for, from the first step (--set batch_start=N after it still works)
-        if budget:
-            cfg.kimg, cfg.steps, cfg.minutes = budget.get("kimg"), budget.get("steps"), budget.get("minutes")
-        for item in set_:
-            if "=" not in item:
-                raise BelamyError(f"--set {item}: use --set field=value")
-            key, value = item.split("=", 1)
-            set_field(cfg, key.strip(), value.strip())
-        run = train(collection, out, cfg)
+        cfg = resolve_train_config(
+            preset=preset, model=model, config_file=config, resolution=resolution, sets=set_, batch=batch,
+            lr_g=lr_g, lr_d=lr_d, augment=augment, r1_gamma=r1_gamma, ema_kimg=ema_kimg, seed=seed,
+            preview_kimg=preview_kimg, checkpoint_kimg=checkpoint_kimg, keep=keep, **budget, **runtime)
+        run = train(collection, out, cfg, warn=_warn)
     reason = getattr(run, "stop_reason", "budget")
     console.print(f"[bold]{'stopped (Ctrl-C), resume with: belamy train --resume ' + str(run.path) if reason == 'interrupted' else 'trained'}[/]")
     console.print(f"run:        {run.path}")
@@ -93,6 +73,10 @@ def train_cmd(
         console.print(f"preview:    {latest[-1]}")
     console.print(f"curves:     {run.path / 'curves.png'}")
     console.print(f"model card: {run.path / 'MODEL_CARD.md'}")
+
+
+def _warn(message: str) -> None:
+    console.print(f"[yellow]{escape(message)}[/]")
 
 
 def sample_cmd(
@@ -108,8 +92,9 @@ def sample_cmd(
 ) -> None:
     """Render images by seed: PNG + record.json each, and a grid."""
     from belamy.core.errors import BelamyError
+    from belamy.api.sample import sample
     from belamy.generate.sample import reproduce
-    from belamy.run import Run
+    from belamy.models.run import Run
     from belamy.core.seeds import parse_seeds
 
     if record is not None:
@@ -128,7 +113,7 @@ def sample_cmd(
         seed_list = seed_list[:n]
     r = Run.open(run)
     target = out or (r.path / "renders")
-    paths = r.sample(seed_list, target, truncation=truncation, noise_mode=noise, device=device, originality=originality)
+    paths = sample(r, seed_list, target, truncation=truncation, noise_mode=noise, device=device, originality=originality)
     console.print(f"rendered {len(paths)} images into {target} (grid: {target / 'grid.png'})")
     if originality:
         _print_near_copies(paths)
@@ -137,7 +122,7 @@ def sample_cmd(
 def _print_near_copies(paths: list[Path]) -> None:
     import json
 
-    from belamy.generate.sample import RECORD_SUFFIX
+    from belamy.generate.records import RECORD_SUFFIX
 
     copies = []
     for p in paths:
@@ -158,9 +143,9 @@ def demo_cmd(
     device: str = typer.Option("auto", "--device"),
 ) -> None:
     """Run the whole pipeline on the built-in demo portraits: collect, train, sample."""
-    from belamy.pipeline import run_demo
+    from belamy.api.demo import run_demo
 
-    res = run_demo(out, minutes=minutes, count=count, device=device)
+    res = run_demo(out, minutes=minutes, count=count, device=device, say=lambda line: console.print(escape(line)))
     console.print("[bold green]done[/]")
     console.print(f"collection:     {res.collection}  (contact sheet {res.collection / 'preview.png'})")
     console.print(f"run:            {res.run}  (previews in {res.run / 'samples'}, curves {res.run / 'curves.png'})")

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from belamy.core import atomic
-from belamy.config import CollectConfig
+from belamy.data.config import CollectConfig
 from belamy.data import sources as src
 from belamy.data.collection import META_FILE, Collection, CollectionWriter, write_preview
 from belamy.data.credits import Credits, load_credits

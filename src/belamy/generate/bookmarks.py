@@ -19,7 +19,7 @@ from belamy.core.errors import BelamyError
 from belamy.generate.latents import Latent, load_latent, save_latent, sha256_of
 
 if TYPE_CHECKING:
-    from belamy.run import Run
+    from belamy.models.run import Run
 
 NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 

@@ -23,7 +23,7 @@ from belamy.core.errors import BelamyError
 from belamy.generate.latents import EASINGS, INTERPOLATIONS, Latent, check_shape, noise_buffers, slerp, truncate
 
 if TYPE_CHECKING:
-    from belamy.run import Run
+    from belamy.models.run import Run
 
 
 @dataclass
@@ -143,7 +143,7 @@ def walk(run: "Run", specs: list[dict[str, Any]], out: Path, cfg: WalkConfig, de
     and with `strip` a PNG of 8 evenly spaced frames."""
     from belamy.core import atomic
     from belamy.generate.latents import resolve
-    from belamy.generate.sample import render_record
+    from belamy.generate.records import render_record
     from belamy.generate.video import check_video_path
     from belamy.core.device import pick_device
 
@@ -178,7 +178,7 @@ def video_record_path(video: Path) -> Path:
 
 def video_from_record(record_path: Path, out: Path, device: str = "auto", progress: bool | None = None) -> Path:
     """Re-render a walk or morph video from its `.record.json` (same latents, settings, generator)."""
-    from belamy.generate.sample import read_record, recorded_run
+    from belamy.generate.records import read_record, recorded_run
 
     record = read_record(record_path)
     if record.get("kind") == "morph":

@@ -34,7 +34,7 @@ from belamy.core.errors import BelamyError
 from belamy.core.seeds import mix, z_from_seed
 
 if TYPE_CHECKING:
-    from belamy.run import Run
+    from belamy.models.run import Run
 
 FAMILY_PURPOSE = 0xFA3  # seed of member i's own latent = mix(family, FAMILY_PURPOSE, i)
 LATENT_FORMAT = "belamy.latent"

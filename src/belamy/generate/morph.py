@@ -23,7 +23,7 @@ from belamy.generate.latents import EASINGS, Latent
 from belamy.generate.project import ProjectConfig
 
 if TYPE_CHECKING:
-    from belamy.run import Run
+    from belamy.models.run import Run
 
 
 @dataclass
@@ -95,7 +95,7 @@ def morph(run: "Run", source: Path, target_spec: dict[str, Any], out: Path, cfg:
     from belamy.generate.interpolate import progress_frames, video_record_path, write_with_strip
     from belamy.generate.latents import check_shape, load_latent, resolve, sha256_of, truncate
     from belamy.generate.project import load_target, project
-    from belamy.generate.sample import render_record
+    from belamy.generate.records import render_record
     from belamy.generate.video import check_video_path
     from belamy.core.device import pick_device
 
@@ -124,7 +124,7 @@ def morph(run: "Run", source: Path, target_spec: dict[str, Any], out: Path, cfg:
 def morph_from_record(record: dict[str, Any], out: Path, device: str = "auto", progress: bool | None = None) -> Path:
     """Re-render a morph from its record, reusing the recorded projection (no re-projection)."""
     from belamy.generate.latents import sha256_of
-    from belamy.generate.sample import recorded_run
+    from belamy.generate.records import recorded_run
 
     run = recorded_run(record)
     proj = Path(record["projection"]["file"])

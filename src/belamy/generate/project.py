@@ -33,7 +33,7 @@ from belamy.generate.latents import Latent, noise_buffers, use_noise
 from belamy.core.seeds import mix
 
 if TYPE_CHECKING:
-    from belamy.run import Run
+    from belamy.models.run import Run
 
 WSTD_PURPOSE = 0x9E7  # seed of the z batch that measures the spread of w
 
@@ -230,7 +230,8 @@ def project(run: "Run", image: Path, out: Path, cfg: ProjectConfig, device: str 
     """`belamy project RUN IMAGE -o OUT`: fit, then write the latent, record, images and video."""
     from belamy.core import atomic
     from belamy.generate.latents import load_latent, save_latent, sha256_of
-    from belamy.generate.sample import render_record, save_png, save_render
+    from belamy.core.png import save_png
+    from belamy.generate.records import render_record, save_render
     from belamy.generate.video import check_video_path
     from belamy.core.device import pick_device
 

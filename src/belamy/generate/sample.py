@@ -1,26 +1,26 @@
-"""`belamy sample`: one PNG per seed, a grid, and a record per render that reproduces it exactly."""
+"""`belamy sample`: one PNG per seed, a grid, and a record per render that reproduces it exactly.
+
+The rendering primitives (`render_ws`, `render_batch`, `render_latent`) are the one path every
+image from a generator takes: samples, series, videos, previews and evaluation.
+"""
 
 from __future__ import annotations
 
-import json
-from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import Any, Callable
 
 import numpy as np
 import torch
-from PIL import Image
 
-from belamy.core import atomic
+from belamy.core.device import pick_device
+from belamy.core.png import save_grid, save_png
+from belamy.core.progress import make_progress
 from belamy.core.seeds import mix, z_from_seed
+from belamy.generate.latents import Latent, resolve, truncate, use_noise
+from belamy.generate.records import read_record, recorded_run, render_record, save_render
+from belamy.models.run import Run
 
 NOISE_PURPOSE = 0x401  # seed of a render's noise inputs = mix(seed, NOISE_PURPOSE)
-
-if TYPE_CHECKING:
-    from belamy.generate.latents import Latent
-    from belamy.run import Run
-
-RECORD_SUFFIX = ".record.json"
 
 
 def to_uint8(img: torch.Tensor) -> np.ndarray:
@@ -36,8 +36,6 @@ def render_ws(G: torch.nn.Module, ws: torch.Tensor, noise_mode: str = "const",
 
     `noise` replaces the const noise inputs (a projected latent's own noise, (N|1, 1, r, r) each).
     """
-    from belamy.generate.latents import use_noise
-
     was_training = G.training
     G.eval()
     dev = G.w_avg.device
@@ -64,54 +62,13 @@ def render_batch(G: torch.nn.Module, seeds: list[int], truncation: float = 1.0, 
     return np.concatenate(out) if out else np.zeros((0, 1, 1, 3), np.uint8)
 
 
-def render_record(run: "Run", kind: str, device: torch.device | str, **fields: Any) -> dict[str, Any]:
-    """The fields every render record carries (which run, which generator, which code), plus `fields`."""
-    from belamy.core.version import code_version
-
-    return {
-        "kind": kind, "run": run.run_id, "run_path": str(run.path.resolve()),
-        "generator": run.export_path.name, "generator_sha256": run.generator_sha256(),
-        "step": run.export_meta.get("step"), **fields, "model": run.model_config.get("name"),
-        "resolution": run.model_config.get("resolution"), "device": torch.device(device).type,
-        "code_version": code_version(), "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-    }
-
-
-def save_render(arr: np.ndarray, png: Path, record: dict[str, Any]) -> Path:
-    """A PNG with its record embedded (iTXt) and beside it as NAME.record.json."""
-    save_png(arr, png, {"belamy:record": json.dumps(record)})
-    atomic.write_json(png.with_name(png.stem + RECORD_SUFFIX), record)
-    return png
-
-
-def save_png(arr: np.ndarray, path: Path, text: dict[str, str] | None = None) -> None:
-    from PIL.PngImagePlugin import PngInfo
-
-    info = PngInfo()
-    for k, v in (text or {}).items():
-        info.add_itxt(k, v)
-    with atomic.atomic_path(path, suffix=".png") as tmp:
-        Image.fromarray(arr).save(tmp, format="PNG", pnginfo=info)
-
-
-def save_grid(images: np.ndarray, path: Path, cols: int | None = None) -> Path:
-    from belamy.core.grid import make_grid
-
-    sheet = make_grid(list(images), cols=cols or min(8, max(1, len(images))))
-    with atomic.atomic_path(path, suffix=".png") as tmp:
-        sheet.save(tmp, format="PNG")
-    return path
-
-
-def render_latent(G: torch.nn.Module, latent: "Latent", truncation: float = 1.0, noise_mode: str = "const") -> np.ndarray:
+def render_latent(G: torch.nn.Module, latent: Latent, truncation: float = 1.0, noise_mode: str = "const") -> np.ndarray:
     """One resolved `latents.Latent` -> (H, W, 3) uint8, truncated toward w_avg at render time."""
-    from belamy.generate.latents import truncate
-
     ws = truncate(latent.ws, G.w_avg.cpu(), truncation).unsqueeze(0)  # (1, num_ws, w_dim)
     return render_ws(G, ws, noise_mode, noise=latent.noise)[0]
 
 
-def render_latents(run: "Run", G: torch.nn.Module, latents: list["Latent"], names: list[str], out: Path, truncation: float,
+def render_latents(run: Run, G: torch.nn.Module, latents: list[Latent], names: list[str], out: Path, truncation: float,
                    noise_mode: str, kind: str, **fields: Any) -> tuple[list[Path], np.ndarray]:
     """Render resolved latents one by one into out/NAME.png, each with a record naming its latent spec."""
     paths, arrays = [], []
@@ -128,34 +85,17 @@ def seed_name(seed: int) -> str:
     return f"seed{seed:04d}"
 
 
-def originality_checker(run: "Run") -> Callable[[np.ndarray], list[dict[str, Any]]]:
-    """renders (N, H, W, 3) -> one originality entry per render for its record: the nearest
-    training image and the score (see belamy.metrics.originality), or why it was skipped."""
-    from belamy.core.errors import BelamyError
-    from belamy.metrics.evaluate import originality_reference
-    from belamy.metrics.features import random_features
-
-    fx = random_features()
-    try:
-        ref = originality_reference(run, fx)
-    except BelamyError as exc:
-        note = {"skipped": str(exc)}
-        return lambda imgs: [note] * len(imgs)
-    return lambda imgs: [{**r.to_record(), "features": fx.name} for r in ref.check(imgs, fx)]
+Check = Callable[[np.ndarray], list[dict[str, Any]]]  # renders (N, H, W, 3) -> a record entry each
 
 
-def sample(run: "Run", seeds: list[int], out: Path, truncation: float = 1.0, noise_mode: str = "const",
+def sample(run: Run, seeds: list[int], out: Path, truncation: float = 1.0, noise_mode: str = "const",
            device: str = "auto", grid: bool = True, progress: bool | None = None,
-           originality: bool = True) -> list[Path]:
+           check: Check | None = None) -> list[Path]:
     """Render `seeds` from the run's exported generator into `out` (PNG + record each, plus grid.png).
-    With `originality`, each record also holds its render's nearest training image and score."""
-    from belamy.core.progress import make_progress
-    from belamy.core.device import pick_device
-
+    `check` (e.g. the originality check) adds an `originality` entry to each render's record."""
     dev = pick_device(device)
     G = run.generator(dev)
     out.mkdir(parents=True, exist_ok=True)
-    check = originality_checker(run) if originality else None
     paths, arrays = [], []
     bar = make_progress(enabled=progress)
     with bar:
@@ -177,44 +117,16 @@ def sample(run: "Run", seeds: list[int], out: Path, truncation: float = 1.0, noi
     return paths
 
 
-def read_record(path: Path) -> dict[str, Any]:
-    from belamy.core.errors import BelamyError
-
-    try:
-        record = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
-        record = None
-    if not isinstance(record, dict) or "run_path" not in record or "generator_sha256" not in record:
-        raise BelamyError(f"{path} is not a readable render record (NAME.record.json)")
-    return record
-
-
-def recorded_run(record: dict[str, Any]) -> "Run":
-    """The run a record was rendered from, refused if its generator is no longer the recorded one."""
-    from belamy.core.errors import BelamyError
-    from belamy.run import Run
-
-    run = Run.open(record["run_path"])
-    if run.generator_sha256() != record["generator_sha256"]:
-        raise BelamyError(f"{run.path} has moved on since this render (generator sha256 differs): "
-                          f"use the checkpoint from step {record.get('step')}")
-    return run
-
-
 def reproduce(record_path: Path, out: Path | None = None, device: str = "cpu") -> np.ndarray:
     """Re-render any still image from its record (a sample, series member, mix or bookmark render).
 
     Raises if the run's generator (or a recorded latent file) is no longer the recorded one.
     """
-    from belamy.core.device import pick_device
-
     record = read_record(record_path)
     run = recorded_run(record)
     dev = pick_device(device)
     G = run.generator(dev)
     if "latent" in record:
-        from belamy.generate.latents import resolve
-
         arr = render_latent(G, resolve(record["latent"], G, run), record["truncation"], record["noise_mode"])
     else:
         # the seeds it was rendered with: a batched matmul may round the last bit differently from a

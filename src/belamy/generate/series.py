@@ -18,7 +18,7 @@ from belamy.core import atomic
 from belamy.core.errors import BelamyError
 
 if TYPE_CHECKING:
-    from belamy.run import Run
+    from belamy.models.run import Run
 
 
 @dataclass

@@ -45,7 +45,9 @@ noisy score 0.00-0.44 (all flagged); moves of 5 px are found 25 times in 30, of 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -54,7 +56,9 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from belamy.core.errors import BelamyError
-from belamy.metrics.features import FeatureExtractor, chunks
+from belamy.data.collection import Collection
+from belamy.metrics.features import FeatureExtractor, chunks, random_features
+from belamy.models.run import Run
 
 NEAR_COPY = 0.5
 THUMB = 32  # pixel thumbnails are 32x32 ...
@@ -371,3 +375,31 @@ def summarize(results: list[Originality]) -> dict[str, Any]:
     return {"count": len(results), "near_copies": int(sum(r.near_copy for r in results)),
             "threshold": NEAR_COPY, "score_min": float(scores.min()) if len(scores) else None,
             "score_median": float(np.median(scores)) if len(scores) else None}
+
+
+def run_collection(run: Run) -> Collection:
+    """The collection the run was trained on, or one line saying it is gone."""
+    path = Path(run.info.get("collection", ""))
+    if not (path / "collection.json").is_file():
+        raise BelamyError(f"the run's collection {path} is missing (moved or deleted): restore it there to evaluate")
+    return Collection.open(path)
+
+
+def originality_reference(run: Run, fx: FeatureExtractor) -> Reference:
+    """The run's collection prepared for originality checks. Built from the stored images as
+    they are (memory-mapped, read in chunks): thumbnails and features resize anyway, so a
+    1024 px run over a 256 px collection never upsamples the collection in memory."""
+    coll = run_collection(run)
+    return Reference.build(coll.images, fx, coll.manifest)
+
+
+def originality_checker(run: Run) -> Callable[[np.ndarray], list[dict[str, Any]]]:
+    """renders (N, H, W, 3) -> one originality entry per render for its record: the nearest
+    training image and the score, or why it was skipped (the collection is gone, say)."""
+    fx = random_features()
+    try:
+        ref = originality_reference(run, fx)
+    except BelamyError as exc:
+        note = {"skipped": str(exc)}
+        return lambda imgs: [note] * len(imgs)
+    return lambda imgs: [{**r.to_record(), "features": fx.name} for r in ref.check(imgs, fx)]

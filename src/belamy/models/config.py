@@ -18,10 +18,12 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, Literal
 
+from belamy.core.config import bounds, check_fields, from_dict
 from belamy.core.errors import BelamyError
+
 
 
 class InvalidModelConfig(BelamyError, ValueError):
@@ -43,23 +45,24 @@ class ModelConfig:
 
     name: str = "stylegan2"  # "dcgan" | "stylegan2" (see belamy.models.MODEL_NAMES)
     resolution: int = 64  # output side in pixels, power of two, 32..1024
-    img_channels: int = 3
-    z_dim: int = 128
-    w_dim: int = 128
-    mapping_layers: int = 2  # MLP depth z -> w (StyleGAN2 uses 8; 2 is plenty for small sets)
-    mapping_lr_mult: float = 0.01  # learning-rate multiplier of the mapping MLP
-    g_channel_base: int = 1024  # generator width rule: min(base // res, max)
-    g_channel_max: int = 128
-    d_channel_base: int = 1024  # discriminator width rule: min(base // res, max)
-    d_channel_max: int = 128
+    img_channels: int = field(default=3, metadata=bounds(1))
+    z_dim: int = field(default=128, metadata=bounds(1))
+    w_dim: int = field(default=128, metadata=bounds(1))
+    mapping_layers: int = field(default=2, metadata=bounds(1))  # MLP depth z -> w (StyleGAN2: 8; 2 for small sets)
+    mapping_lr_mult: float = field(default=0.01, metadata=bounds(1e-12))  # learning-rate multiplier of the mapping MLP
+    g_channel_base: int = field(default=1024, metadata=bounds(1))  # generator width rule: min(base // res, max)
+    g_channel_max: int = field(default=128, metadata=bounds(1))
+    d_channel_base: int = field(default=1024, metadata=bounds(1))  # discriminator width rule: min(base // res, max)
+    d_channel_max: int = field(default=128, metadata=bounds(1))
     use_noise: bool = True  # per-pixel noise inputs in the synthesis network
-    noise_max_res: int = 0  # noise only in layers at this resolution or below (0: every layer)
-    light_top: bool = False  # stylegan2: no feature maps at R (G: up-conv to RGB from R/2, D: space-to-depth)
-    subpixel_top: bool = False  # with light_top: G's top RGB by a sub-pixel conv (4 free 3x3 filters per colour)
+    noise_max_res: int = field(default=0, metadata=bounds(0))  # noise only at this resolution or below (0: all)
+    # stylegan2's top resolution R: "full" has feature maps at R in G and D; "light" has none (G
+    # draws RGB at R from its R/2 features with a modulated up-conv, D reads the image with a 4x4
+    # stride-2 conv); "light-s2d" is light with D reading a 2x2 space-to-depth reshape + 1x1 conv
+    top: Literal["full", "light", "light-s2d"] = "full"
     tanh_output: bool = False  # stylegan2: G's image passes through tanh, so flat white or black is any large value
-    d_stem_conv: bool = False  # with light_top: D reads the image by a 4x4 stride-2 conv, not space-to-depth + 1x1
-    mbstd_group: int = 4  # minibatch-stddev group size in D (0 disables)
-    mbstd_channels: int = 1  # number of stddev feature maps appended
+    mbstd_group: int = field(default=4, metadata=bounds(0))  # minibatch-stddev group size in D (0 disables)
+    mbstd_channels: int = field(default=1, metadata=bounds(1))  # number of stddev feature maps appended
 
     def __post_init__(self) -> None:
         self.validate()
@@ -78,6 +81,16 @@ class ModelConfig:
         return max(1, min(self.d_channel_base // res, self.d_channel_max))
 
     @property
+    def light_top(self) -> bool:
+        """No feature maps at the top resolution (`top` is "light" or "light-s2d")."""
+        return self.top != "full"
+
+    @property
+    def d_stem_conv(self) -> bool:
+        """D reads the image by a 4x4 stride-2 conv (`top="light"`), not space-to-depth + 1x1."""
+        return self.top == "light"
+
+    @property
     def log2_resolution(self) -> int:
         return int(math.log2(self.resolution))
 
@@ -94,42 +107,14 @@ class ModelConfig:
     def validate(self) -> None:
         """Raise `InvalidModelConfig` with one line naming the first bad field."""
 
-        def bad(field: str, why: str) -> InvalidModelConfig:
-            return InvalidModelConfig(f"model config: {field}={getattr(self, field)!r} {why}")
+        def bad(name: str, why: str) -> InvalidModelConfig:
+            return InvalidModelConfig(f"model config: {name}={getattr(self, name)!r} {why}")
 
         if not isinstance(self.name, str) or not self.name:
             raise bad("name", "must be a non-empty architecture name")
-        if not (_is_pow2(self.resolution) and 32 <= self.resolution <= 1024):
+        if not (isinstance(self.resolution, int) and _is_pow2(self.resolution) and 32 <= self.resolution <= 1024):
             raise bad("resolution", "must be a power of two between 32 and 1024")
-        for field in ("img_channels", "z_dim", "w_dim", "g_channel_base", "g_channel_max",
-                      "d_channel_base", "d_channel_max", "mbstd_channels"):
-            value = getattr(self, field)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise bad(field, "must be a positive integer")
-        if isinstance(self.mapping_layers, bool) or not isinstance(self.mapping_layers, int) \
-                or self.mapping_layers < 1:
-            raise bad("mapping_layers", "must be an integer >= 1")
-        if isinstance(self.mbstd_group, bool) or not isinstance(self.mbstd_group, int) \
-                or self.mbstd_group < 0:
-            raise bad("mbstd_group", "must be an integer >= 0 (0 disables minibatch-stddev)")
-        if not isinstance(self.mapping_lr_mult, (int, float)) or not self.mapping_lr_mult > 0:
-            raise bad("mapping_lr_mult", "must be a positive number")
-        if not isinstance(self.use_noise, bool):
-            raise bad("use_noise", "must be true or false")
-        if not isinstance(self.light_top, bool):
-            raise bad("light_top", "must be true or false")
-        if not isinstance(self.subpixel_top, bool):
-            raise bad("subpixel_top", "must be true or false")
-        if self.subpixel_top and not self.light_top:
-            raise bad("subpixel_top", "only changes the light_top layer: set light_top=true too, or drop it")
-        if not isinstance(self.tanh_output, bool):
-            raise bad("tanh_output", "must be true or false")
-        if not isinstance(self.d_stem_conv, bool):
-            raise bad("d_stem_conv", "must be true or false")
-        if self.d_stem_conv and not self.light_top:
-            raise bad("d_stem_conv", "only changes the light_top discriminator: set light_top=true too, or drop it")
-        if not isinstance(self.noise_max_res, int) or self.noise_max_res < 0:
-            raise bad("noise_max_res", "must be 0 (every layer) or a resolution such as 32")
+        check_fields(self, "model config", InvalidModelConfig)
         if self.name == "dcgan" and self.w_dim != self.z_dim:
             raise bad("w_dim", f"must equal z_dim ({self.z_dim}) for dcgan, whose w is z")
 
@@ -140,22 +125,26 @@ class ModelConfig:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "ModelConfig":
-        """Inverse of `to_dict`; missing keys take defaults, unknown keys are an error."""
-        if not isinstance(data, dict):
-            raise InvalidModelConfig(f"model config must be a JSON object, got {type(data).__name__}")
-        known = {f.name for f in dataclasses.fields(cls)}
-        for key in data:
-            if key not in known:
-                raise InvalidModelConfig(
-                    f"model config: unknown key {key!r} (known keys: {', '.join(sorted(known))})"
-                )
-        values = dict(data)
-        if isinstance(values.get("mapping_lr_mult"), int) and not isinstance(
-            values.get("mapping_lr_mult"), bool
-        ):
-            values["mapping_lr_mult"] = float(values["mapping_lr_mult"])
-        return cls(**values)
+        """Inverse of `to_dict`; missing keys take defaults, unknown keys are an error. Configs
+        saved before `top` existed (three booleans) are read as the `top` they meant."""
+        if isinstance(data, dict) and LEGACY_TOP_KEYS & set(data):
+            data = _legacy_top(data)
+        return from_dict(cls, data, "model config", InvalidModelConfig)
 
     def replace(self, **changes: Any) -> "ModelConfig":
         """A copy with some fields changed (validated like any new config)."""
         return dataclasses.replace(self, **changes)
+
+
+LEGACY_TOP_KEYS = {"light_top", "d_stem_conv", "subpixel_top"}
+
+
+def _legacy_top(data: dict[str, Any]) -> dict[str, Any]:
+    """light_top / d_stem_conv / subpixel_top (configs before 0.2) -> the one `top` choice."""
+    data = dict(data)
+    light, stem, subpixel = (bool(data.pop(k, False)) for k in ("light_top", "d_stem_conv", "subpixel_top"))
+    if subpixel:
+        raise InvalidModelConfig("model config: subpixel_top was an experiment that was not adopted and is no "
+                                 "longer built (docs/decisions): retrain with top=light")
+    data.setdefault("top", ("light" if stem else "light-s2d") if light else "full")
+    return data

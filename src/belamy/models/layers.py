@@ -160,32 +160,6 @@ def blur_upsampled(x: torch.Tensor, kernel: torch.Tensor | None = None) -> torch
     return F.conv2d(x, kernel, padding=1, groups=c)
 
 
-def upconv_as_subpixel(weight: torch.Tensor) -> torch.Tensor:
-    """The sub-pixel kernels that compute exactly what the up-conv with 3x3 `weight` computes.
-
-    weight: (Cout, Cin, 3, 3) -> (4 * Cout, Cin, 3, 3), output channel `4*o + 2*p + q` being the
-    filter of output phase (row p, column q), for a 3x3 conv at the input resolution followed by
-    `pixel_shuffle(2)`. Why: `modulated_conv2d(up=True)` (stride-2 transposed conv, then the
-    [1,3,3,1] blur with gain 4) gives each output pixel a 3x3 input neighbourhood, so it *is* a
-    sub-pixel conv whose four phase filters are tied to one 3x3 kernel through fixed matrices:
-    along each axis, phase p's tap at input offset d takes kernel tap t with weight
-    b[t + 2d + 1 - p], b = BLUR_TAPS/4 (zero outside). A sub-pixel layer initialised this way
-    starts as a smooth bilinear-style upsampler (independent random phase filters instead draw a
-    one-pixel checkerboard at first) and can still learn phase-specific detail: sharp edges.
-    """
-    b = torch.tensor(BLUR_TAPS, dtype=weight.dtype, device=weight.device) / 4
-    taps = torch.zeros(2, 3, 3, dtype=weight.dtype, device=weight.device)  # (phase, offset d+1, tap t)
-    for p in range(2):
-        for d in range(3):
-            for t in range(3):
-                u = t + 2 * (d - 1) + 1 - p
-                if 0 <= u < 4:
-                    taps[p, d, t] = b[u]
-    cout, cin = weight.shape[:2]
-    kernels = torch.einsum("pdt,oits,qes->opqide", taps, weight, taps)  # (Cout, 2, 2, Cin, 3, 3)
-    return kernels.reshape(cout * 4, cin, 3, 3)
-
-
 def modulated_conv2d(
     x: torch.Tensor,
     weight: torch.Tensor,
@@ -301,32 +275,24 @@ class ToRGB(nn.Module):
     """1x1 modulated conv to image channels, no demodulation (StyleGAN2's tRGB).
 
     With `up`, RGB at twice the features' resolution, used where no feature maps exist at the top
-    resolution (`ModelConfig.light_top`): a 3x3 modulated up-conv (transposed conv + blur, see
-    `modulated_conv2d`), or with `subpixel` a 3x3 modulated conv to 4x the channels rearranged
-    by pixel shuffle (`ModelConfig.subpixel_top`). The up-conv's four output phases are one
-    filter seen through the bilinear kernel, so its detail is smooth; the sub-pixel conv gives
-    each phase its own filter, so single-pixel lines and edges are reachable.
+    resolution (`ModelConfig.top` "light"): a 3x3 modulated up-conv (transposed conv + blur, see
+    `modulated_conv2d`).
     """
 
     def __init__(self, in_channels: int, out_channels: int, w_dim: int,
-                 input_gain: float = 1.0, up: bool = False, subpixel: bool = False) -> None:
+                 input_gain: float = 1.0, up: bool = False) -> None:
         super().__init__()
-        self.input_gain, self.up, self.subpixel = input_gain, up, up and subpixel
+        self.input_gain, self.up = input_gain, up
         k = 3 if up else 1
         self.affine = EqualLinear(w_dim, in_channels, bias_init=1.0)
-        weight = torch.randn(out_channels, in_channels, k, k)
-        # The sub-pixel conv starts as the up-conv it replaces (the same function, see
-        # `upconv_as_subpixel`), so its four phases begin in step and part only as training asks.
-        self.weight = nn.Parameter(upconv_as_subpixel(weight) if self.subpixel else weight)
+        self.weight = nn.Parameter(torch.randn(out_channels, in_channels, k, k))
         self.bias = nn.Parameter(torch.zeros(out_channels))
         self.weight_gain = 1.0 / math.sqrt(in_channels * k * k)
 
     def forward(self, x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
         styles = self.affine(w)  # (N, Cin)
         x = modulated_conv2d(x, self.weight * self.weight_gain, styles, demodulate=False,
-                             up=self.up and not self.subpixel, input_gain=self.input_gain)
-        if self.subpixel:  # (N, 4*3, res, res) -> (N, 3, 2res, 2res)
-            x = F.pixel_shuffle(x, 2)
+                             up=self.up, input_gain=self.input_gain)
         return x + self.bias.reshape(1, -1, 1, 1)  # (N, 3, res, res) or 2x with up
 
 

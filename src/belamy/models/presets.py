@@ -1,5 +1,6 @@
-"""Named model configurations. Each returns a fresh `ModelConfig`; override fields with
-`preset().replace(field=value)`.
+"""Model configurations the training presets are built from (the preset registry itself is
+`belamy.training.presets`). Each returns a fresh `ModelConfig`; override fields with
+`make().replace(field=value)`.
 
 Sizes are chosen by FLOPs per training image, not by habit (see DESIGN.md, performance notes).
 Figures below are from `benchmarks/model_speed.py`: parameters of G / D; GFLOP for one D step and
@@ -92,8 +93,7 @@ def stylegan2_cpu_64() -> ModelConfig:
         d_channel_base=512,
         d_channel_max=128,
         use_noise=True,
-        light_top=True,
-        d_stem_conv=True,
+        top="light",
         tanh_output=True,
         mbstd_group=8,
     )
@@ -130,26 +130,4 @@ def stylegan2_1024() -> ModelConfig:
     return stylegan2_gpu(1024)
 
 
-PRESETS = {
-    "dcgan_64": dcgan_64,
-    "dcgan_128": dcgan_128,
-    "stylegan2_cpu_64": stylegan2_cpu_64,
-    "stylegan2_256": stylegan2_256,
-    "stylegan2_1024": stylegan2_1024,
-}
-
-
-def get_preset(name: str) -> ModelConfig:
-    """A preset by name, with a one-line error listing the choices."""
-    from belamy.models.config import InvalidModelConfig
-
-    try:
-        return PRESETS[name]()
-    except KeyError:
-        raise InvalidModelConfig(
-            f"unknown model preset {name!r}; choose one of: {', '.join(PRESETS)}"
-        ) from None
-
-
-__all__ = ["PRESETS", "dcgan", "dcgan_64", "dcgan_128", "get_preset", "stylegan2_256",
-           "stylegan2_1024", "stylegan2_cpu_64", "stylegan2_gpu"]
+__all__ = ["dcgan", "dcgan_64", "dcgan_128", "stylegan2_256", "stylegan2_1024", "stylegan2_cpu_64", "stylegan2_gpu"]

@@ -11,9 +11,9 @@ instead of a batch-grouped conv, see `layers.modulated_conv2d`), activation gain
 the next layer's weights, and element-wise ops run in place where autograd allows. Changed in
 substance: D downsamples with a 2x2 box filter instead of [1,3,3,1] (cheaper, still
 anti-aliased), the mapping depth is a config field (2 layers in the CPU preset, 8 on GPU), and
-`light_top` (CPU preset) drops the feature maps at the top resolution: G draws it with a modulated
-up-conv to RGB, D starts with space-to-depth (or, with `d_stem_conv`, the CPU preset's choice, a
-4x4 stride-2 conv). `tanh_output` (CPU preset) squashes G's image with tanh as DCGAN does, so
+`top="light"` (CPU preset) drops the feature maps at the top resolution: G draws it with a
+modulated up-conv to RGB, D starts with a 4x4 stride-2 conv (or, with "light-s2d", with
+space-to-depth and a 1x1 conv). `tanh_output` (CPU preset) squashes G's image with tanh as DCGAN does, so
 the flat white of a drawing is any large value instead of exactly 1.0.
 Widths follow `ModelConfig.{g,d}_channels_at`, so tiny CPU presets are just configs.
 """
@@ -127,7 +127,7 @@ class SynthesisNetwork(nn.Module):
         # bilinear-upsample-then-3x3-conv to 3 channels), added to the upsampled image as any
         # toRGB is. Nothing wide runs at R x R, where narrow layers are slowest on a CPU.
         self.top_rgb = ToRGB(cfg.g_channels_at(self.resolution // 2), cfg.img_channels, cfg.w_dim,
-                             input_gain=LRELU_GAIN, up=True, subpixel=cfg.subpixel_top) if cfg.light_top else None
+                             input_gain=LRELU_GAIN, up=True) if cfg.light_top else None
         self.tanh_output = cfg.tanh_output
 
     def forward(self, ws: torch.Tensor, noise_mode: str = "const",
@@ -226,7 +226,7 @@ class StyleGAN2Discriminator(nn.Module):
         # light_top: no convolution at R x R. Either space-to-depth first (a lossless 2x2
         # pixel-to-channel reshape, so every pixel is seen, as 4x the channels at R/2) and a 1x1
         # fromRGB, which is a 2x2 stride-2 conv: each R/2 feature sees one 2x2 block, so a pattern
-        # looks different to D one pixel to the side; or (`d_stem_conv`) a 4x4 stride-2 fromRGB,
+        # looks different to D one pixel to the side ("light-s2d"); or ("light") a 4x4 stride-2 fromRGB,
         # whose windows overlap.
         self.unshuffle = cfg.light_top and not cfg.d_stem_conv
         resolutions = cfg.conv_resolutions

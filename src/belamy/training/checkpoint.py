@@ -14,7 +14,6 @@ sampling, series, video and projection load.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -32,7 +31,6 @@ CKPT_DIR = "checkpoints"
 LATEST = "latest"
 TENSORS = "tensors.safetensors"
 STATE = "state.json"
-EXPORT = "generator.safetensors"
 FORMAT = "belamy.checkpoint"
 VERSION = 1
 
@@ -161,33 +159,3 @@ def load(path: Path) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
     if int(state.get("version", 0)) > VERSION:
         raise BelamyError(f"{path} was written by a newer belamy: upgrade belamy to resume it")
     return tensors, state
-
-
-# -- exported generator -----------------------------------------------------------------------
-def export_generator(path: Path, g_ema: torch.nn.Module, model_config: dict[str, Any], meta: dict[str, Any]) -> None:
-    tensors = {k: v.detach().cpu().contiguous().clone() for k, v in g_ema.state_dict().items()}
-    metadata = {"format": "belamy.generator", "model_config": json.dumps(model_config), "meta": json.dumps(meta)}
-    with atomic.atomic_path(path, suffix=".safetensors") as tmp:
-        save_file(tensors, str(tmp), metadata=metadata)
-
-
-def read_export(path: Path) -> tuple[dict[str, torch.Tensor], dict[str, Any], dict[str, Any]]:
-    from safetensors import safe_open
-
-    try:
-        with safe_open(str(path), framework="pt") as fh:
-            md = fh.metadata() or {}
-        tensors = load_file(str(path))
-    except (OSError, SafetensorError) as exc:
-        raise BelamyError(f"{path} is not a readable generator file ({exc.__class__.__name__})") from None
-    if md.get("format") != "belamy.generator":
-        raise BelamyError(f"{path} is not a belamy generator export")
-    return tensors, json.loads(md["model_config"]), json.loads(md.get("meta", "{}"))
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()

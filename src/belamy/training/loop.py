@@ -14,19 +14,24 @@ import signal
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
+import numpy as np
 import torch
 
-from belamy.config import TrainConfig
+from belamy.training.config import TrainConfig
 from belamy.core.errors import BelamyError
+from belamy.core.png import save_grid
 from belamy.core.seeds import mix
+from belamy.models import export
 from belamy.training import checkpoint as ckpt
 from belamy.training.dataset import Cursor, Dataset
 from belamy.training.distributed import Env, all_reduce_sum, barrier, broadcast_flag
 from belamy.training.ema import ema_beta, update_ema
 from belamy.training.phases import Phase, d_main, d_r1, g_main
 from belamy.training.state import TrainState
+
+Render = Callable[[torch.nn.Module, list[int]], np.ndarray]  # (G, seeds) -> (N, H, W, 3) uint8 previews
 
 PURPOSES = {"z_d": 1, "z_g": 2, "noise_d": 3, "noise_g": 4, "aug_d_real": 5, "aug_d_fake": 6, "aug_r1": 7, "aug_g": 8}
 
@@ -62,12 +67,14 @@ def adam(params, lr: float, betas: tuple[float, float], device: torch.device) ->
 
 class Trainer:
     def __init__(self, cfg: TrainConfig, run_dir: Path, data: Dataset, env: Env, G: torch.nn.Module,
-                 D: torch.nn.Module, G_ema: torch.nn.Module, state: TrainState) -> None:
+                 D: torch.nn.Module, G_ema: torch.nn.Module, state: TrainState, render: Render | None = None,
+                 warn: Callable[[str], None] | None = None) -> None:
         from belamy.training.augment import AdaptiveP
         from belamy.training.losses import get_losses, lazy_adam
 
         self.cfg, self.run_dir, self.data, self.env = cfg, run_dir, data, env
         self.G, self.D, self.G_ema, self.state = G, D, G_ema, state
+        self.render, self.warn = render, warn
         loss_name = "logistic" if cfg.loss == "bce" else cfg.loss
         self.d_loss, self.g_loss = get_losses(loss_name)
         betas = (cfg.beta1, cfg.beta2)
@@ -92,6 +99,11 @@ class Trainer:
         self._log_t0 = time.perf_counter()
         self._log_images = state.images
         self._last_save_t = time.perf_counter()
+
+    def say(self, message: str) -> None:
+        """A warning for the user, through the caller's `warn` (training itself never prints)."""
+        if self.warn is not None:
+            self.warn(message)
 
     # -- pieces used by the phases ------------------------------------------------------------------
     @property
@@ -253,9 +265,7 @@ class Trainer:
         if self.env.is_main:
             msg = (f"watchdog: {why}; rolled back to {path.name} (step {self.state.step}), "
                    f"learning rates x{self.state.lr_scale:g}, rollback {rollbacks}/{self.cfg.max_rollbacks}")
-            from belamy.core.progress import console
-
-            console.print(f"[yellow]{msg}[/]")
+            self.say(msg)
             self._append_stats({"event": "rollback", "message": msg, "step": self.state.step})
 
     def apply_lr_scale(self) -> None:
@@ -350,19 +360,16 @@ class Trainer:
             tensors, meta = self.tensors()
             state = {"train_state": st.to_dict(), "config": self.cfg.to_dict(), "code_version": code_version(), **meta}
             ckpt.save(self.run_dir, st.step, tensors, state, self.cfg.keep)
-            ckpt.export_generator(self.run_dir / ckpt.EXPORT, self.G_ema, self.cfg.model.to_dict(),
+            export.export_generator(self.run_dir / export.EXPORT, self.G_ema, self.cfg.model.to_dict(),
                                   {"step": st.step, "kimg": st.kimg, "run": self.run_dir.name})
         barrier(self.env)
 
     @torch.no_grad()
     def preview(self) -> None:
         self.state.last_preview_images = self.state.images
-        if not self.env.is_main:
+        if not self.env.is_main or self.render is None:
             return
-        from belamy.generate.sample import render_batch, save_grid
-
-        seeds = list(range(self.cfg.preview_n))
-        imgs = render_batch(self.G_ema, seeds, truncation=1.0, device=self.env.device)
+        imgs = self.render(self.G_ema, list(range(self.cfg.preview_n)))
         save_grid(imgs, self.run_dir / "samples" / f"fakes-kimg{self.state.kimg:010.3f}.png")
 
 
@@ -403,9 +410,7 @@ class _StopOnSignal:
             raise KeyboardInterrupt
         self.trainer.stop_requested = True
         if self.trainer.env.is_main:
-            from belamy.core.progress import console
-
-            console.print("[yellow]stopping: saving a checkpoint (press Ctrl-C again to abort without saving)[/]")
+            self.trainer.say("stopping: saving a checkpoint (press Ctrl-C again to abort without saving)")
 
     def __exit__(self, *exc: object) -> None:
         for sig, handler in self.old.items():

@@ -1,4 +1,8 @@
-"""`belamy.train()`: set up a run (or resume one) and drive the Trainer."""
+"""Set up a run (or resume one) and drive the Trainer.
+
+Training knows nothing of sampling or measuring: the entry point (`belamy.api.train`) passes in
+how to render a preview grid and what to check at the end (originality), as callbacks.
+"""
 
 from __future__ import annotations
 
@@ -9,40 +13,49 @@ import uuid
 from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import torch
 
+from belamy.training.config import TrainConfig
 from belamy.core import atomic
-from belamy.config import TrainConfig, train_preset
 from belamy.core.errors import BelamyError
+from belamy.core.png import save_grid
+from belamy.core.version import code_version
+from belamy.data.collection import Collection
+from belamy.models import build_discriminator, build_generator
+from belamy.models.run import Run
+from belamy.training import checkpoint as ckpt
+from belamy.training.curves import plot_curves
+from belamy.training.dataset import Dataset
+from belamy.training.distributed import broadcast_module, setup, teardown
+from belamy.training.loop import Render, Trainer
+from belamy.training.model_card import write_model_card
+from belamy.training.state import TrainState
 
 BUDGET_FIELDS = ("kimg", "steps", "minutes")
 
+FinalCheck = Callable[[Run, int, torch.device], dict[str, Any]]  # (run, n renders, device) -> model-card summary
+
 
 def train(collection: str | os.PathLike[str] | None, out: str | os.PathLike[str], config: TrainConfig | None = None,
-          resume: bool = False, progress: bool | None = None, **overrides: Any):
+          resume: bool = False, progress: bool | None = None, render: Render | None = None,
+          final_check: FinalCheck | None = None, warn: Callable[[str], None] | None = None,
+          **overrides: Any) -> Run:
     """Train a GAN on `collection` into the run folder `out`; return the `Run`.
 
     With `resume=True`, `out` is an existing run: training continues exactly where its latest
     checkpoint left off (budget fields in `overrides` may extend it). Ctrl-C stops cleanly with a
-    checkpoint.
+    checkpoint. `render` draws the preview grids (none without it); `final_check` runs on the
+    finished run when `originality_n` > 0 and its summary goes into the model card; `warn`
+    receives warnings meant for the user.
     """
-    from belamy.data.collection import Collection
-    from belamy.run import Run
-    from belamy.training import checkpoint as ckpt
-    from belamy.training.dataset import Dataset
-    from belamy.training.distributed import broadcast_module, setup, teardown
-    from belamy.training.loop import Trainer
-    from belamy.training.model_card import write_model_card
-    from belamy.training.state import TrainState
-
     out = Path(out)
     if resume:
         cfg, info, saved = _resume_setup(out, overrides)
         collection = info["collection"]
     else:
-        cfg = replace(config or train_preset("cpu-quick-64"))
+        cfg = replace(config or TrainConfig())
         for k, v in overrides.items():
             if not hasattr(cfg, k):
                 raise BelamyError(f"unknown training option '{k}'")
@@ -64,17 +77,12 @@ def train(collection: str | os.PathLike[str] | None, out: str | os.PathLike[str]
                 "collection_count": len(coll), "collection_manifest_sha": _manifest_digest(coll),
                 "created": _now(), "world_size": env.world, "precision": env.precision}
         if env.is_main:
-            from belamy.core.version import code_version
-
             info["code_version"] = code_version()
             out.mkdir(parents=True, exist_ok=True)
             atomic.write_json(out / "config.json", cfg.to_dict())
             atomic.write_json(out / "run.json", info)
-    elif env.is_main and _manifest_digest(coll) != info.get("collection_manifest_sha"):
-        from belamy.core.progress import console
-
-        console.print("[yellow]warning: the collection changed since this run started; resuming, but not bit-exactly[/]")
-    from belamy.models import build_discriminator, build_generator
+    elif env.is_main and _manifest_digest(coll) != info.get("collection_manifest_sha") and warn is not None:
+        warn("the collection changed since this run started; resuming, but not bit-exactly")
 
     G = build_generator(cfg.model, seed=cfg.seed)
     D = build_discriminator(cfg.model, seed=cfg.seed + 1)
@@ -86,7 +94,7 @@ def train(collection: str | os.PathLike[str] | None, out: str | os.PathLike[str]
         broadcast_module(m, env)
     data = Dataset.from_collection(coll, cfg.model.resolution, env.device, cfg.seed, cfg.mirror)
     state = TrainState.from_dict(saved[1]["train_state"]) if resume else TrainState()
-    trainer = Trainer(cfg, out, data, env, G, D, G_ema, state)
+    trainer = Trainer(cfg, out, data, env, G, D, G_ema, state, render=render, warn=warn)
     try:
         if resume:
             trainer.load_tensors(*saved)
@@ -94,8 +102,6 @@ def train(collection: str | os.PathLike[str] | None, out: str | os.PathLike[str]
             _truncate_stats(out, state.step)
         else:
             if env.is_main:
-                from belamy.generate.sample import save_grid
-
                 n = min(cfg.preview_n, len(data))
                 reals = data.images[:n].permute(0, 2, 3, 1).cpu().numpy()
                 save_grid(reals, out / "samples" / "reals.png")
@@ -104,8 +110,6 @@ def train(collection: str | os.PathLike[str] | None, out: str | os.PathLike[str]
                 write_model_card(out, cfg, coll, trainer.state, env)
         reason = trainer.run(progress)
         if env.is_main:
-            from belamy.training.curves import plot_curves
-
             plot_curves(out)
     finally:
         teardown(env)
@@ -113,25 +117,13 @@ def train(collection: str | os.PathLike[str] | None, out: str | os.PathLike[str]
     run.stop_reason = reason  # type: ignore[attr-defined]
     if env.is_main:
         originality = None
-        if cfg.originality_n > 0 and reason != "interrupted":  # Ctrl-C means "stop now"
-            originality = _check_originality(run, cfg.originality_n, env.device)
+        if final_check is not None and cfg.originality_n > 0 and reason != "interrupted":  # Ctrl-C: stop now
+            originality = final_check(run, cfg.originality_n, env.device)
         write_model_card(out, cfg, coll, trainer.state, env, stopped=reason, originality=originality)
     return run
 
 
-def _check_originality(run, n: int, device: torch.device) -> dict[str, Any]:
-    """Renders seeds 0..n-1 of the final generator against the collection; writes RUN/eval/
-    (JSON, report.html, originality.png) and returns the summary for the model card."""
-    from belamy.metrics.evaluate import evaluate
-
-    result = evaluate(run, n=n, metrics=["originality"], device=str(device))
-    summary = {k: v for k, v in result["metrics"]["originality"].items() if k != "renders"}
-    return {**summary, "step": result["step"], "seeds": result["seeds"], "truncation": result["truncation"]}
-
-
 def _resume_setup(out: Path, overrides: dict[str, Any]):
-    from belamy.training import checkpoint as ckpt
-
     if not (out / "run.json").is_file():
         raise BelamyError(f"{out} is not a belamy run: nothing to resume (start one with `belamy train COLLECTION -o {out}`)")
     path = ckpt.latest(out)

@@ -1,5 +1,9 @@
 """The Run: a training run's folder, and the trained generator it holds.
 
+Every stage that uses a trained model (sampling, exploring, measuring, and later chain, refine,
+studio) opens it through this class; it needs only the models and the export file, so it sits
+below the stages.
+
     RUN/config.json        resolved TrainConfig (written before training starts)
     RUN/run.json           run id, collection, created, code version
     RUN/checkpoints/       step-XXXXXXXX/ folders + `latest`
@@ -17,7 +21,10 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from belamy.core.atomic import sha256_file
 from belamy.core.errors import BelamyError
+from belamy.models import ModelConfig, build_generator
+from belamy.models.export import EXPORT, read_export
 
 
 class Run:
@@ -38,14 +45,10 @@ class Run:
 
     @property
     def export_path(self) -> Path:
-        from belamy.training.checkpoint import EXPORT
-
         return self.path / EXPORT
 
     @cached_property
     def _export(self):
-        from belamy.training.checkpoint import read_export
-
         if not self.export_path.is_file():
             raise BelamyError(f"{self.path} has no trained generator yet ({self.export_path.name}): train or resume it")
         return read_export(self.export_path)
@@ -60,8 +63,6 @@ class Run:
 
     def generator(self, device="cpu"):
         """The EMA generator, in eval mode, on `device`."""
-        from belamy.models import ModelConfig, build_generator
-
         tensors, model_cfg, _ = self._export
         G = build_generator(ModelConfig.from_dict(model_cfg))
         G.load_state_dict(tensors)
@@ -70,18 +71,11 @@ class Run:
     def generator_sha256(self) -> str:
         """sha256 of the exported generator, hashed again only when the file changes (every render
         record carries it, and a series of hundreds should not hash the weights hundreds of times)."""
-        from belamy.training.checkpoint import sha256_file
-
         st = self.export_path.stat()
         key = (st.st_mtime_ns, st.st_size, st.st_ino)
         if self._sha256 is None or self._sha256[0] != key:
             self._sha256 = (key, sha256_file(self.export_path))
         return self._sha256[1]
-
-    def sample(self, seeds: list[int], out: str | os.PathLike[str], truncation: float = 1.0, **kw: Any) -> list[Path]:
-        from belamy.generate.sample import sample
-
-        return sample(self, seeds, Path(out), truncation=truncation, **kw)
 
     def stats(self) -> list[dict[str, Any]]:
         rows = []

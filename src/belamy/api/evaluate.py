@@ -16,19 +16,26 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import Any, Callable
 
 import numpy as np
 import torch
 
 from belamy.core import atomic
+from belamy.core.device import pick_device
 from belamy.core.errors import BelamyError
+from belamy.core.version import code_version
+from belamy.data.collection import Collection
+from belamy.generate.sample import render_batch
+from belamy.metrics import fid, kid, precision_recall, swd
 from belamy.metrics.features import FeatureExtractor, get_features
-
-if TYPE_CHECKING:
-    from belamy.data.collection import Collection
-    from belamy.metrics.originality import Reference
-    from belamy.run import Run
+from belamy.metrics.originality import Reference, originality_reference, run_collection, summarize
+from belamy.metrics.report import originality_sheet, write_report
+from belamy.models import ModelConfig, build_generator
+from belamy.models.run import Run
+from belamy.training import checkpoint as ckpt
+from belamy.training.curves import plot_panels
+from belamy.training.dataset import resize_uint8
 
 METRICS = ("swd", "kid", "pr", "fid", "originality")
 DEFAULT_METRICS = ("swd", "kid", "pr", "originality")
@@ -46,19 +53,8 @@ def parse_metrics(text: str | list[str] | tuple[str, ...]) -> list[str]:
     return list(dict.fromkeys(names))
 
 
-def run_collection(run: "Run") -> "Collection":
-    """The collection the run was trained on, or one line saying it is gone."""
-    from belamy.data.collection import Collection
-
-    path = Path(run.info.get("collection", ""))
-    if not (path / "collection.json").is_file():
-        raise BelamyError(f"the run's collection {path} is missing (moved or deleted): restore it there to evaluate")
-    return Collection.open(path)
-
-
 def at_resolution(images: np.ndarray, resolution: int) -> np.ndarray:
     """(N, S, S, 3) uint8 -> (N, R, R, 3) uint8, resized as training resizes the collection."""
-    from belamy.training.dataset import resize_uint8
 
     x = torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2)
     if x.shape[-1] != resolution:
@@ -70,7 +66,6 @@ def at_resolution(images: np.ndarray, resolution: int) -> np.ndarray:
 class Rows:
     """Selected rows of a (memory-mapped) image array, read only when sliced: feature
     extractors take it in chunks, so 10,000 reals at 1024 px are never all in memory."""
-
     images: np.ndarray
     index: np.ndarray
 
@@ -79,16 +74,6 @@ class Rows:
 
     def __getitem__(self, item: slice) -> np.ndarray:
         return np.asarray(self.images[self.index[item]])
-
-
-def originality_reference(run: "Run", fx: FeatureExtractor) -> "Reference":
-    """The run's collection prepared for originality checks. Built from the stored images as
-    they are (memory-mapped, read in chunks): thumbnails and features resize anyway, so a
-    1024 px run over a 256 px collection never upsamples the collection in memory."""
-    from belamy.metrics.originality import Reference
-
-    coll = run_collection(run)
-    return Reference.build(coll.images, fx, coll.manifest)
 
 
 @dataclass
@@ -101,7 +86,7 @@ class Snapshot:
     source: str  # "generator.safetensors" or "checkpoints/step-XXXXXXXX"
 
 
-def load_snapshot(run: "Run", checkpoint: str | Path | None = None, device: torch.device | str = "cpu") -> Snapshot:
+def load_snapshot(run: Run, checkpoint: str | Path | None = None, device: torch.device | str = "cpu") -> Snapshot:
     """The generator to evaluate. Building a model initialises weights from torch's global
     random state before the saved ones replace them; training checkpoints that state (and the
     end-of-training originality check runs in the training process), so it is forked here."""
@@ -109,11 +94,10 @@ def load_snapshot(run: "Run", checkpoint: str | Path | None = None, device: torc
         return _load_snapshot(run, checkpoint, device)
 
 
-def _load_snapshot(run: "Run", checkpoint: str | Path | None, device: torch.device | str) -> Snapshot:
+def _load_snapshot(run: Run, checkpoint: str | Path | None, device: torch.device | str) -> Snapshot:
     if checkpoint is None:
         meta = run.export_meta
         return Snapshot(run.generator(device), int(meta.get("step", 0)), float(meta.get("kimg", 0.0)), run.export_path.name)
-    from belamy.models import ModelConfig, build_generator
     from belamy.training import checkpoint as ckpt
 
     path = Path(checkpoint)
@@ -134,21 +118,20 @@ def _load_snapshot(run: "Run", checkpoint: str | Path | None, device: torch.devi
 class Evaluator:
     """What stays the same across the snapshots of one evaluation: reals, their features, the
     originality reference. Built once, so a curve over ten checkpoints embeds the collection once."""
-
-    run: "Run"
+    run: Run
     metrics: list[str]
     n: int
     seed: int
     truncation: float
     fx: FeatureExtractor
-    coll: "Collection"  # reals: its images, memory-mapped at the collection's size
+    coll: Collection  # reals: its images, memory-mapped at the collection's size
     resolution: int  # the run's
     device: torch.device
     _real_feats: torch.Tensor | None = None
-    _reference: "Reference | None" = None
+    _reference: Reference | None = None
 
     @classmethod
-    def create(cls, run: "Run", n: int, metrics: list[str], seed: int, truncation: float,
+    def create(cls, run: Run, n: int, metrics: list[str], seed: int, truncation: float,
                features: "str | FeatureExtractor", device: torch.device) -> "Evaluator":
         if n < 1:
             raise BelamyError(f"-n must be at least 1, got {n}")
@@ -172,7 +155,7 @@ class Evaluator:
             self._real_feats = self.fx(Rows(self.coll.images, self._pick(MAX_REALS)))
         return self._real_feats
 
-    def reference(self) -> "Reference":
+    def reference(self) -> Reference:
         if self._reference is None:
             self._reference = originality_reference(self.run, self.fx)
         return self._reference
@@ -185,7 +168,6 @@ class Evaluator:
 
     def __call__(self, snap: Snapshot) -> tuple[dict[str, Any], np.ndarray]:
         """Evaluate one snapshot -> (result dict, the (n, R, R, 3) renders)."""
-        from belamy.generate.sample import render_batch
 
         t0 = time.perf_counter()
         fakes = render_batch(snap.G, self.seeds, self.truncation, self.device)
@@ -203,7 +185,6 @@ class Evaluator:
         return self._result(snap, out, seconds), fakes
 
     def _metric(self, name: str, fakes: np.ndarray, feats: torch.Tensor | None) -> Any:
-        from belamy.metrics import fid, kid, precision_recall, swd
 
         if name == "swd":
             m = min(len(fakes), len(self.coll))
@@ -216,7 +197,6 @@ class Evaluator:
         if name == "fid":
             return fid.fid(self.real_features(), feats)
         if name == "originality":
-            from belamy.metrics.originality import summarize
 
             found = self.reference().check(fakes, self.fx)
             renders = [{"seed": s, **r.to_record()} for s, r in zip(self.seeds, found)]
@@ -224,7 +204,6 @@ class Evaluator:
         raise AssertionError(name)
 
     def _result(self, snap: Snapshot, metrics: dict[str, Any], seconds: dict[str, float]) -> dict[str, Any]:
-        from belamy.core.version import code_version
 
         fx = self.fx
         return {
@@ -238,13 +217,11 @@ class Evaluator:
         }
 
 
-def evaluate(run: "Run", n: int = 500, metrics: list[str] | str = DEFAULT_METRICS, truncation: float = 1.0,
+def evaluate(run: Run, n: int = 500, metrics: list[str] | str = DEFAULT_METRICS, truncation: float = 1.0,
              seed: int = 0, checkpoint: str | Path | None = None, features: "str | FeatureExtractor" = "rand",
              device: str = "cpu", write: bool = True) -> dict[str, Any]:
     """Evaluate the run's exported generator (or `checkpoint`); write RUN/eval/eval-<step>.json,
     report.html and (with originality) originality.png. Returns the result dict."""
-    from belamy.core.device import pick_device
-
     dev = pick_device(device)
     ev = Evaluator.create(run, n, parse_metrics(metrics), seed, truncation, features, dev)
     snap = load_snapshot(run, checkpoint, dev)
@@ -254,9 +231,8 @@ def evaluate(run: "Run", n: int = 500, metrics: list[str] | str = DEFAULT_METRIC
     return result
 
 
-def write_result(run: "Run", result: dict[str, Any], fakes: np.ndarray, reals: np.ndarray) -> Path:
+def write_result(run: Run, result: dict[str, Any], fakes: np.ndarray, reals: np.ndarray) -> Path:
     """eval-<step>.json, report.html and originality.png (`reals`: the collection's images, any size)."""
-    from belamy.metrics.report import originality_sheet, write_report
 
     folder = run.path / EVAL_DIR
     path = folder / f"eval-{result['step']:08d}.json"
@@ -288,15 +264,11 @@ def curve_row(result: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
-def evaluate_curve(run: "Run", n: int = 256, metrics: list[str] | str = DEFAULT_METRICS, truncation: float = 1.0,
+def evaluate_curve(run: Run, n: int = 256, metrics: list[str] | str = DEFAULT_METRICS, truncation: float = 1.0,
                    seed: int = 0, features: "str | FeatureExtractor" = "rand", device: str = "cpu",
                    on_step: Callable[[dict[str, Any]], None] | None = None) -> list[dict[str, Any]]:
     """Evaluate every kept checkpoint (oldest first) with the same seeds and reals; write
     RUN/eval/curve.json and curve.png (metrics against kimg). Returns the curve rows."""
-    from belamy.training import checkpoint as ckpt
-    from belamy.training.curves import plot_panels
-    from belamy.core.device import pick_device
-
     ckpts = sorted(p for p in (run.path / ckpt.CKPT_DIR).glob("step-*") if (p / ckpt.STATE).is_file())
     if not ckpts:
         raise BelamyError(f"{run.path} has no checkpoints to draw a curve from")

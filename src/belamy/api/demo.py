@@ -1,0 +1,51 @@
+"""The whole journey in one call: demo collection -> training -> a sampled series with a contact sheet.
+
+This is what the README's first command runs, so a new user sees every stage work on their own
+machine in a few minutes, with no data and no downloads.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from belamy.api.config import DEFAULT_PRESET, resolve_train_config
+from belamy.api.sample import sample
+from belamy.api.train import train
+from belamy.data.collect import collect
+from belamy.training import checkpoint as ckpt
+
+
+@dataclass
+class DemoResult:
+    collection: Path
+    run: Path
+    renders: Path
+    contact_sheet: Path
+
+
+def run_demo(out: str | Path = "belamy-demo", minutes: float = 3.0, count: int | None = None,
+             series: int = 32, truncation: float = 0.7, device: str = "auto",
+             say: Callable[[str], None] | None = None, progress: bool | None = None) -> DemoResult:
+    """Collect the demo portraits, train the default CPU model for `minutes`, render a series.
+    `say` receives a line per step (the CLI prints them)."""
+    say = say or (lambda line: None)
+    out = Path(out)
+    say("1/3 collect: painting the demo portraits")
+    coll = collect(["demo://portraits"], out / "collection", size=64, demo_count=count)
+    say(f"    {len(coll)} portraits in {coll.path} (contact sheet: {coll.path / 'preview.png'})")
+    say(f"2/3 train: {minutes:g} minutes of the default model ({DEFAULT_PRESET})")
+    run_dir = out / "run"
+    latest = ckpt.latest(run_dir)
+    if latest is not None:  # a second `belamy demo` trains the same run `minutes` longer
+        _, saved = ckpt.load(latest)
+        done = saved["train_state"]["seconds"] / 60.0
+        run = train(None, run_dir, resume=True, progress=progress, warn=say, minutes=done + minutes, device=device)
+    else:
+        cfg = resolve_train_config(minutes=minutes, device=device, preview_kimg=1.0)
+        run = train(coll.path, run_dir, cfg, progress=progress, warn=say)
+    say(f"3/3 sample: a series of {series} portraits (truncation {truncation})")
+    renders = out / "renders"
+    sample(run, range(series), renders, truncation=truncation, progress=progress)
+    return DemoResult(coll.path, run.path, renders, renders / "grid.png")

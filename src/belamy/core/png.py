@@ -1,0 +1,31 @@
+"""Writing PNGs: atomically, with text chunks as iTXt (UTF-8, so any name or record fits)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from belamy.core import atomic
+
+
+def save_png(arr: np.ndarray, path: Path, text: dict[str, str] | None = None) -> None:
+    """(H, W, 3) uint8 -> PNG at `path`, with `text` as iTXt chunks."""
+    from PIL.PngImagePlugin import PngInfo
+
+    info = PngInfo()
+    for k, v in (text or {}).items():
+        info.add_itxt(k, v)
+    with atomic.atomic_path(path, suffix=".png") as tmp:
+        Image.fromarray(arr).save(tmp, format="PNG", pnginfo=info)
+
+
+def save_grid(images: np.ndarray, path: Path, cols: int | None = None) -> Path:
+    """(N, H, W, 3) uint8 -> one contact-sheet PNG, at most 8 columns by default."""
+    from belamy.core.grid import make_grid
+
+    sheet = make_grid(list(images), cols=cols or min(8, max(1, len(images))))
+    with atomic.atomic_path(path, suffix=".png") as tmp:
+        sheet.save(tmp, format="PNG")
+    return path

@@ -1,0 +1,66 @@
+"""The preset registry: named training configs, the one place a preset name means something.
+
+`cpu-quick-64` is `TrainConfig()` itself; the others start from it and change what they need.
+Why each setting: docs/decisions/.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from belamy.core.errors import BelamyError
+from belamy.models import presets as mp
+from belamy.training.config import DEFAULT_PRESET, TrainConfig
+
+
+def _preset_cpu_quick_64() -> TrainConfig:
+    """The default on a CPU: a small StyleGAN2 at 64 px, ADA translation+cutout, lazy R1, a short
+    EMA, batch 16 and one batch of fakes shared by the D and G phases."""
+    return TrainConfig()
+
+
+def _preset_dcgan(resolution: int) -> Callable[[], TrainConfig]:
+    def make() -> TrainConfig:
+        """Radford et al. 2015 as published: Adam 2e-4, beta1 0.5, batch 128, BCE, no tricks, float32
+        (`amp` off, also on a CPU with native bf16: it is the baseline as people run it)."""
+        return TrainConfig(
+            preset=f"dcgan-{resolution}", model=mp.dcgan(resolution), batch=128 if resolution == 64 else 64,
+            lr_g=2e-4, lr_d=2e-4, beta1=0.5, beta2=0.999, loss="bce", r1_gamma=0.0, r1_interval=0,
+            ema_kimg=0.0, ema_rampup=0.0, augment="none", aug_policy="color,translation,cutout",
+            mirror=False, shared_fakes=False, amp="off",
+        )
+
+    return make
+
+
+def _preset_stylegan2(resolution: int) -> Callable[[], TrainConfig]:
+    def make() -> TrainConfig:
+        """StyleGAN2-ADA settings for a GPU: adaptive augmentation, R1 gamma by the ADA heuristic."""
+        model = mp.stylegan2_gpu(resolution)
+        batch = 32
+        return TrainConfig(
+            preset=f"{'portrait-256' if resolution == 256 else 'gpu-1024'}", model=model, batch=batch,
+            lr_g=0.0025, lr_d=0.0025, r1_gamma=round(0.0002 * resolution**2 / batch, 4), ema_kimg=10.0,
+            augment="ada", aug_policy="color,translation,cutout", shared_fakes=False, preview_kimg=20.0,
+            checkpoint_kimg=200.0,
+        )
+
+    return make
+
+
+PRESETS: dict[str, Callable[[], TrainConfig]] = {
+    DEFAULT_PRESET: _preset_cpu_quick_64,
+    "dcgan-64": _preset_dcgan(64),
+    "dcgan-128": _preset_dcgan(128),
+    "portrait-256": _preset_stylegan2(256),
+    "gpu-1024": _preset_stylegan2(1024),
+}
+MODEL_DEFAULT_PRESET = {"stylegan2": DEFAULT_PRESET, "dcgan": "dcgan-64"}  # `--model NAME` alone
+
+
+def train_preset(name: str) -> TrainConfig:
+    """A fresh config of the preset `name`, or one line listing the choices."""
+    try:
+        return PRESETS[name]()
+    except KeyError:
+        raise BelamyError(f"unknown preset '{name}': choose one of {', '.join(PRESETS)}") from None
