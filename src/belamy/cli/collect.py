@@ -7,6 +7,7 @@ from typing import List, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 console = Console()
@@ -56,9 +57,16 @@ def collect_cmd(
     print_report(coll)
 
 
-def print_report(coll) -> None:
+def _shown(text) -> str:
+    """Any name or path as terminal text: bytes that are not UTF-8 as escapes, markup inert."""
+    from belamy.data.names import display
+
+    return escape(display(str(text)))
+
+
+def print_report(coll, examples: int = 5) -> None:
     rep = coll.report
-    t = Table(title=f"collected into {coll.path}", show_header=False, title_justify="left")
+    t = Table(title=f"collected into {_shown(coll.path)}", show_header=False, title_justify="left")
     t.add_column(style="bold")
     t.add_column(justify="right")
     t.add_row("files seen", str(rep.total))
@@ -75,13 +83,17 @@ def print_report(coll) -> None:
     t.add_row("missing credits", str(coll.missing_credits()))
     t.add_row("speed", f"{rep.images_per_second:.0f} images/s ({rep.seconds:.1f} s)")
     console.print(t)
+    for s in rep.skipped[:examples]:
+        console.print(f"[yellow]skipped:[/] {_shown(s['source'])}: {escape(s['reason'])}")
+    if len(rep.skipped) > examples:
+        console.print(f"[yellow]skipped:[/] ... and {len(rep.skipped) - examples} more (see the report)")
     for w in rep.credit_warnings[:5]:
-        console.print(f"[yellow]credits:[/] {w}")
+        console.print(f"[yellow]credits:[/] {escape(w)}")
     if rep.credits_unmatched:
         console.print(f"[yellow]credits:[/] {len(rep.credits_unmatched)} credits row(s) matched no image "
-                      f"(e.g. {rep.credits_unmatched[0]})")
-    console.print(f"preview: {coll.path / 'preview.png'}")
-    console.print(f"report:  {rep.report_path}")
+                      f"(e.g. {escape(rep.credits_unmatched[0])})")
+    console.print(f"preview: {_shown(coll.path / 'preview.png')}")
+    console.print(f"report:  {escape(rep.report_path)}")
 
 
 @collection_app.command("show")
@@ -91,7 +103,7 @@ def show_cmd(path: Path = typer.Argument(..., help="Collection folder.")) -> Non
 
     coll = Collection.open(path)
     s = coll.summary()
-    t = Table(title=f"collection {path}", show_header=False, title_justify="left")
+    t = Table(title=f"collection {_shown(path)}", show_header=False, title_justify="left")
     t.add_column(style="bold")
     t.add_column(justify="right")
     t.add_row("images", str(s["count"]))
@@ -104,7 +116,7 @@ def show_cmd(path: Path = typer.Argument(..., help="Collection folder.")) -> Non
     lic.add_column("licence")
     lic.add_column("images", justify="right")
     for name, n in s["licenses"].items():
-        lic.add_row(name, str(n))
+        lic.add_row(escape(name), str(n))
     console.print(lic)
 
 
@@ -119,4 +131,4 @@ def credits_cmd(
 
     coll = Collection.open(path)
     written = write_credits_file(coll, out)
-    console.print(f"wrote {written} ({len(coll)} images, {coll.missing_credits()} without full credits)")
+    console.print(f"wrote {_shown(written)} ({len(coll)} images, {coll.missing_credits()} without full credits)")

@@ -29,6 +29,7 @@ from belamy.data.collection import META_FILE, Collection, CollectionWriter, writ
 from belamy.data.credits import Credits, load_credits
 from belamy.data.decode import Decoded, DecodeOptions, Skip, decode
 from belamy.data.dedupe import NearIndex
+from belamy.data import names
 from belamy.core.errors import BelamyError
 from belamy.core.version import code_version
 
@@ -59,7 +60,7 @@ class CollectReport:
         return Counter(s["reason"].split(" (")[0] for s in self.skipped)
 
     def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
+        d = _readable(asdict(self))
         d["images_per_second"] = round(self.images_per_second, 2)
         return d
 
@@ -94,7 +95,7 @@ def collect(
         raise BelamyError(
             f"{out} holds {base.size} px images; re-run with --size {base.size} or collect into a new folder"
         )
-    report = CollectReport(sources=sources, credit_warnings=list(lookup.warnings))
+    report = CollectReport(sources=[_stored_source(s) for s in sources], credit_warnings=list(lookup.warnings))
     started = time.perf_counter()
     writer = CollectionWriter(out, cfg.size, base)
     try:
@@ -106,7 +107,8 @@ def collect(
             _write_report(out, report)
             first = report.skipped[0]
             raise BelamyError(
-                f"--strict: {len(report.skipped)} file(s) skipped (first: {first['source']}: {first['reason']}); "
+                f"--strict: {len(report.skipped)} file(s) skipped (first: {names.display(first['source'])}: "
+                f"{first['reason']}); "
                 f"collection left unchanged; report: {report.report_path}"
             )
         now = _now()
@@ -158,7 +160,7 @@ def _ingest(
             bar.advance(task)
             report.total += 1
             if isinstance(result, str):
-                report.skipped.append({"source": item.uri, "reason": result})
+                report.skipped.append(_entry(item.uri, reason=names.readable(result)))
                 continue
             report.decoded += 1
             _keep(item, sha, result, near, writer, lookup, cfg, report)
@@ -189,7 +191,7 @@ def _hashed(items: Iterator[src.Item], known: dict[str, int], writer: Collection
                 report.credits_updated += 1
             continue
         if sha in first_seen:
-            report.exact_duplicates.append({"source": item.uri, "duplicate_of": first_seen[sha]})
+            report.exact_duplicates.append(_entry(item.uri, duplicate_of=first_seen[sha]))
             continue
         first_seen[sha] = item.uri
         yield item, sha, data
@@ -217,7 +219,7 @@ def _keep(item: src.Item, sha: str, dec: Decoded, near: NearIndex, writer: Colle
     if cfg.near_threshold >= 0:
         hit = near.nearest((dec.phash, dec.dhash), dec.colors)
         if hit is not None and hit[1] <= cfg.near_threshold:
-            report.near_duplicates.append({"source": item.uri, "duplicate_of": hit[0], "distance": hit[1]})
+            report.near_duplicates.append(_entry(item.uri, duplicate_of=hit[0], distance=hit[1]))
             return
     ident = sha[:16]
     row: dict[str, Any] = {
@@ -296,9 +298,33 @@ def _resolve(entry: tuple[src.Item, str, Future | str]):
 def _write_report(out: Path, report: CollectReport) -> str:
     stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S-%f")
     rel = f"reports/collect-{stamp}.json"
-    report.report_path = str(out / rel)
+    report.report_path = names.readable(str(out / rel))
     atomic.write_json(out / rel, report.to_dict())
     return rel
+
+
+def _stored_source(source: str) -> str:
+    """A SOURCE argument as the report names it (see `names.stored`)."""
+    if source.startswith(("http://", "https://", src.DEMO_SCHEME)):
+        return names.clean_url(source)
+    return names.stored(source)
+
+
+def _entry(uri: str, **fields: Any) -> dict[str, Any]:
+    """A report line about one file: its source as stored, and as shown when that differs."""
+    shown = names.display(uri)
+    return {"source": uri, **({"shown": shown} if shown != uri else {}), **fields}
+
+
+def _readable(obj: Any) -> Any:
+    """Every string in a report made writable as UTF-8 (a last guard: sources are stored clean)."""
+    if isinstance(obj, str):
+        return names.readable(obj)
+    if isinstance(obj, dict):
+        return {k: _readable(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_readable(v) for v in obj]
+    return obj
 
 
 def _now() -> str:

@@ -173,8 +173,9 @@ class CollectionWriter:
         self._fh.close()
         meta = {**meta, "format": FORMAT, "version": VERSION, "size": self.size, "count": len(self.rows),
                 "images": {"file": IMAGES_FILE, "dtype": "uint8", "shape": [len(self.rows), self.size, self.size, 3]}}
+        manifest = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in self.rows).encode("utf-8")  # fails before any rename
         os.replace(self._tmp_images, self.path / IMAGES_FILE)
-        atomic.write_jsonl(self.path / MANIFEST_FILE, self.rows)
+        atomic.write_bytes(self.path / MANIFEST_FILE, manifest)
         atomic.write_json(self.path / META_FILE, meta)
         return Collection.open(self.path)
 

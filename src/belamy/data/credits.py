@@ -4,6 +4,10 @@ A sidecar is a CSV file (with a header row) or JSON lines. Each record names an 
 (a path relative to the source folder, a zip member or a bare file name) or `url`, and may give
 `title`, `author`, `date`, `license` (an SPDX id or expression) and `source_url`. Column names are
 matched case-insensitively with a few common aliases.
+
+A sidecar should be UTF-8. One that is not (Excel saves CSV in the Windows code page) still
+works: its names are matched byte for byte against file names that are not UTF-8 either, or read
+as Windows-1252 against names that are, and its other text is read as Windows-1252.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from belamy.core.errors import BelamyError
+from belamy.data import names
 
 CREDIT_FIELDS = ("title", "author", "date", "license", "source_url")
 KEY_FIELDS = ("file", "url")
@@ -42,8 +47,9 @@ class Credits:
         return {}
 
     def unmatched(self) -> list[str]:
+        """Keys of rows that named no image, readable (bytes that are not UTF-8 as escapes)."""
         keys = {row["_key"] for row in self.by_key.values()}
-        return sorted(keys - self.used)
+        return sorted(names.readable(k) for k in keys - self.used)
 
 
 def load_credits(path: str | Path | None) -> Credits:
@@ -53,20 +59,25 @@ def load_credits(path: str | Path | None) -> Credits:
         return credits
     path = Path(path)
     if not path.is_file():
-        raise BelamyError(f"credits file not found: {path}")
-    text = path.read_text(encoding="utf-8-sig", errors="replace")
+        raise BelamyError(f"credits file not found: {_shown(path)}")
+    text = path.read_bytes().decode("utf-8-sig", "surrogateescape")
+    shown = names.readable(path.name)
+    if not names.is_clean(text):
+        credits.warnings.append(f"{shown} is not UTF-8: names matched byte for byte, other text read as "
+                                "Windows-1252 (save it as UTF-8 to be sure)")
     rows = _read_jsonl(text, path) if _is_jsonl(path, text) else _read_csv(text, path)
     for n, raw in enumerate(rows, start=2 if not _is_jsonl(path, text) else 1):
         row = _normalise(raw)
         key = row.get("file") or row.get("url")
         if not key:
-            credits.warnings.append(f"{path.name} line {n}: no 'file' or 'url' column value; row ignored")
+            credits.warnings.append(f"{shown} line {n}: no 'file' or 'url' column value; row ignored")
             continue
+        row = {f: v if f in KEY_FIELDS else names.legacy_text(v) for f, v in row.items()}
         lic = row.get("license")
         if lic:
             row["license"], warning = normalise_license(lic)
             if warning:
-                credits.warnings.append(f"{path.name} line {n}: {warning}")
+                credits.warnings.append(f"{shown} line {n}: {warning}")
         entry = {f: row[f] for f in CREDIT_FIELDS if row.get(f)}
         entry["_key"] = key
         for k in _lookup_keys(key):
@@ -75,11 +86,17 @@ def load_credits(path: str | Path | None) -> Credits:
 
 
 def _lookup_keys(key: str) -> list[str]:
-    keys = [key, key.casefold()]
-    if not key.startswith(("http://", "https://")):
-        base = key.replace("\\", "/").rsplit("/", 1)[-1]
-        keys += [base, base.casefold()]
+    keys = []
+    for k in (key, *names.sidecar_keys(key)):
+        keys += [k, k.casefold()]
+        if not k.startswith(("http://", "https://")):
+            base = k.replace("\\", "/").rsplit("/", 1)[-1]
+            keys += [base, base.casefold()]
     return keys
+
+
+def _shown(path: Path) -> str:
+    return names.readable(str(path))
 
 
 def _is_jsonl(path: Path, text: str) -> bool:
@@ -94,9 +111,9 @@ def _read_jsonl(text: str, path: Path) -> list[dict]:
         try:
             obj = json.loads(line)
         except json.JSONDecodeError:
-            raise BelamyError(f"credits file {path} line {n} is not valid JSON: one object per line") from None
+            raise BelamyError(f"credits file {_shown(path)} line {n} is not valid JSON: one object per line") from None
         if not isinstance(obj, dict):
-            raise BelamyError(f"credits file {path} line {n}: expected a JSON object")
+            raise BelamyError(f"credits file {_shown(path)} line {n}: expected a JSON object")
         rows.append(obj)
     return rows
 
@@ -106,7 +123,8 @@ def _read_csv(text: str, path: Path) -> list[dict]:
     fields = [_canon(f) for f in (reader.fieldnames or [])]
     if not any(f in KEY_FIELDS for f in fields):
         raise BelamyError(
-            f"credits file {path} needs a header row with a 'file' or 'url' column (found: {', '.join(reader.fieldnames or [])})"
+            f"credits file {_shown(path)} needs a header row with a 'file' or 'url' column "
+            f"(found: {names.readable(', '.join(reader.fieldnames or []))})"
         )
     return list(reader)
 

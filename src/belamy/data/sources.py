@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from belamy.core.errors import BelamyError
+from belamy.data import names
 
 DEMO_SCHEME = "demo://"
 URL_LIST_SUFFIXES = (".txt", ".urls", ".lst", ".list")
@@ -26,7 +27,7 @@ IGNORED_NAMES = {"thumbs.db", "desktop.ini"}
 class Item:
     """One candidate image."""
 
-    uri: str  # where it came from (path, zip member, URL, demo id)
+    uri: str  # where it came from (path, zip member, URL, demo id), as `names.stored` writes it
     keys: tuple[str, ...]  # names a credits sidecar may use for it, most specific first
     read: Callable[[], bytes] | None = None  # returns the source bytes
     error: str | None = None  # set when the item could not even be read
@@ -41,7 +42,7 @@ def classify(source: str) -> str:
         return "url"
     p = Path(source)
     if not p.exists():
-        raise BelamyError(f"source not found: {source} (give a folder, a .zip, a URL list file or --demo portraits)")
+        raise BelamyError(f"source not found: {names.display(source)} (give a folder, a .zip, a URL list file or --demo portraits)")
     if p.is_dir():
         return "dir"
     if zipfile.is_zipfile(p) or p.suffix.lower() == ".zip":
@@ -57,10 +58,7 @@ def _looks_like_url_list(path: Path) -> bool:
             head = fh.read(4096)
     except OSError:
         return False
-    try:
-        text = head.decode("utf-8")
-    except UnicodeDecodeError:
-        return False
+    text = head.decode("utf-8", "surrogateescape")
     lines = [ln.strip() for ln in text.splitlines() if ln.strip() and not ln.startswith("#")]
     return bool(lines) and all(ln.startswith(("http://", "https://")) for ln in lines[:5])
 
@@ -73,19 +71,19 @@ def iter_source(source: str, *, max_bytes: int, demo_count: int | None = None, f
     elif kind == "dir":
         yield from iter_directory(Path(source), max_bytes)
     elif kind == "zip":
-        yield from iter_zip(Path(source), max_bytes, prefix=str(Path(source)))
+        yield from iter_zip(Path(source), max_bytes, prefix=names.stored(Path(source)))
     elif kind == "urls":
         yield from iter_url_list(Path(source), fetch)
     elif kind == "url":
-        yield from _url_items([source], fetch)
+        yield from _url_items([names.clean_url(source)], fetch)
     else:
         p = Path(source)
         yield _file_item(p, p.name, max_bytes)
 
 
 def _file_item(path: Path, rel: str, max_bytes: int) -> Item:
-    uri = str(path)
-    keys = _dedupe((rel, path.name, uri))
+    uri = names.stored(path)
+    keys = _dedupe((*names.path_keys(rel, path.name), uri))
     try:
         size = path.stat().st_size
     except OSError as exc:
@@ -124,37 +122,64 @@ def iter_directory(root: Path, max_bytes: int) -> Iterator[Item]:
             path = Path(dirpath) / name
             rel = path.relative_to(root).as_posix()
             if path.is_symlink() and not path.exists():
-                yield Item(str(path), (rel, name), error="broken symbolic link")
+                yield Item(names.stored(path), _dedupe(names.path_keys(rel, name)), error="broken symbolic link")
             elif path.suffix.lower() == ".zip" and zipfile.is_zipfile(path):
-                yield from iter_zip(path, max_bytes, prefix=str(path))
+                yield from iter_zip(path, max_bytes, prefix=names.stored(path))
             else:
                 yield _file_item(path, rel, max_bytes)
     for exc in errors:
-        yield Item(str(exc.filename or root), (), error=f"cannot read folder ({exc.strerror or exc})")
+        yield Item(names.stored(exc.filename or root), (), error=f"cannot read folder ({exc.strerror or exc})")
 
 
 def iter_zip(path: Path, max_bytes: int, prefix: str) -> Iterator[Item]:
-    """Members of a zip file, read lazily; a corrupt archive becomes one reported item."""
+    """Members of a zip file, read lazily; a corrupt archive becomes one reported item.
+
+    Names without the archive's UTF-8 flag are legacy bytes: shown as UTF-8 when they are (macOS
+    and Info-ZIP write UTF-8 without the flag), else as cp437 (DOS); credits match either way.
+    """
     try:
         zf = zipfile.ZipFile(path)
-        infos = sorted(zf.infolist(), key=lambda i: i.filename)
+        infos = sorted(((_member_name(i), i) for i in zf.infolist()), key=lambda x: x[0])
     except (zipfile.BadZipFile, OSError, EOFError) as exc:
-        yield Item(str(path), (path.name,), error=f"not a valid zip file ({exc})")
+        yield Item(prefix, _dedupe(names.path_keys(path.name)), error=f"not a valid zip file ({exc})")
+        return
+    except UnicodeDecodeError:
+        yield Item(prefix, _dedupe(names.path_keys(path.name)),
+                   error="not a valid zip file (its file names claim to be UTF-8 but are not)")
         return
     with zf:
-        for info in infos:
-            name = info.filename
+        for name, info in infos:
             base = name.rsplit("/", 1)[-1]
             if info.is_dir() or name.startswith("__MACOSX/") or base.startswith(".") or not base:
                 continue
-            uri = f"{prefix}!/{name}"
-            keys = _dedupe((name, base, uri))
+            uri = names.member(prefix, name)
+            keys = _dedupe((name, base, uri, *_legacy_keys(info)))
             if info.flag_bits & 0x1:
                 yield Item(uri, keys, error="encrypted zip member")
             elif info.file_size > max_bytes:
                 yield Item(uri, keys, error=f"file too large ({info.file_size:,} bytes > {max_bytes:,})")
             else:
                 yield Item(uri, keys, read=_zip_reader(zf, info, max_bytes))
+
+
+def _member_name(info: zipfile.ZipInfo) -> str:
+    if info.flag_bits & 0x800 or info.filename.isascii():
+        return info.filename
+    try:
+        return info.filename.encode("cp437").decode("utf-8")
+    except UnicodeError:
+        return info.filename
+
+
+def _legacy_keys(info: zipfile.ZipInfo) -> list[str]:
+    """A flagless member's name read as raw bytes (matches a legacy sidecar) and as cp437 and cp1252."""
+    if info.flag_bits & 0x800 or info.filename.isascii():
+        return []
+    raw = info.filename.encode("cp437")
+    out = []
+    for text in (raw.decode("utf-8", "surrogateescape"), info.filename, raw.decode("cp1252", "replace")):
+        out += [text, text.rsplit("/", 1)[-1]]
+    return out
 
 
 def _zip_reader(zf: zipfile.ZipFile, info: zipfile.ZipInfo, max_bytes: int) -> Callable[[], bytes]:
@@ -169,11 +194,12 @@ def _zip_reader(zf: zipfile.ZipFile, info: zipfile.ZipInfo, max_bytes: int) -> C
 
 
 def iter_url_list(path: Path, fetch) -> Iterator[Item]:
+    """One URL a line; bytes that are not UTF-8 (a legacy list) are sent and stored percent-encoded."""
     urls = []
-    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+    for line in path.read_bytes().decode("utf-8-sig", "surrogateescape").splitlines():
         line = line.strip()
         if line and not line.startswith("#"):
-            urls.append(line)
+            urls.append(names.clean_url(line))
     yield from _url_items(urls, fetch)
 
 
@@ -185,7 +211,7 @@ def _url_items(urls: list[str], fetch, concurrency: int = 8) -> Iterator[Item]:
         window = concurrency * 2
         futures = []
         for i, url in enumerate(urls):
-            futures.append((url, pool.submit(fetch, url)))
+            futures.append((url, pool.submit(fetch, names.url_ascii(url))))
             if len(futures) >= window:
                 yield _url_item(*futures.pop(0))
         for url, fut in futures:
@@ -193,7 +219,7 @@ def _url_items(urls: list[str], fetch, concurrency: int = 8) -> Iterator[Item]:
 
 
 def _url_item(url: str, fut) -> Item:
-    keys = (url, url.rsplit("/", 1)[-1].split("?", 1)[0])
+    keys = _dedupe((url, names.url_ascii(url), url.rsplit("/", 1)[-1].split("?", 1)[0], names.display_name(url)))
     try:
         data = fut.result()
     except Exception as exc:  # a failed download is one reported item
