@@ -5,7 +5,7 @@ mean w, optimise w (one w for all layers) or w+ (one per layer) and the const no
 Adam, a learning-rate ramp (up over the first 5 %, cosine down over the last 25 %) and Gaussian
 noise added to w early on that fades out over the first 75 % (it keeps the search from settling
 in the first basin). The loss is pixel L1 + Laplacian-pyramid L1 + (1 - multi-scale SSIM) (see
-`metrics.image`, no downloaded network), plus StyleGAN2's noise regularisation, which stops the
+`generate.similarity`, no downloaded network), plus StyleGAN2's noise regularisation, which stops the
 noise inputs from sneaking the target in as high-frequency patterns, and the noise is
 renormalised after every step. Everything random is drawn from `seed`, so a projection repeats.
 
@@ -101,7 +101,7 @@ def to_unit(arr: np.ndarray, device: torch.device) -> torch.Tensor:
 
 def structure_loss(img: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     """Laplacian-pyramid L1 + (1 - multi-scale SSIM), images in [0, 1]: (N,)."""
-    from belamy.metrics.image import laplacian_l1, multiscale_ssim
+    from belamy.generate.similarity import laplacian_l1, multiscale_ssim
 
     return laplacian_l1(img, target) + (1.0 - multiscale_ssim(img, target))
 
@@ -178,7 +178,7 @@ class Projector:
 def quality(G: torch.nn.Module, latent: Latent, target: np.ndarray) -> tuple[np.ndarray, dict[str, float]]:
     """Render `latent` and compare it to the target: (render, {"psnr": dB, "ssim": ...})."""
     from belamy.generate.sample import render_latent
-    from belamy.metrics.image import psnr, ssim
+    from belamy.generate.similarity import psnr, ssim
 
     arr = render_latent(G, latent)
     a, b = to_unit(arr, torch.device("cpu")), to_unit(target, torch.device("cpu"))
