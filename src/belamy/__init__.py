@@ -9,17 +9,30 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
-__all__ = ["collect", "Collection", "BelamyError"]
+__all__ = ["BelamyError", "Collection", "Run", "collect", "evaluate", "resolve_train_config", "run_demo",
+           "sample", "train"]
 
 from belamy.core.errors import BelamyError
 
 if TYPE_CHECKING:
+    from belamy.api.config import resolve_train_config
+    from belamy.api.demo import run_demo
+    from belamy.api.evaluate import evaluate
+    from belamy.api.sample import sample
+    from belamy.api.train import train
     from belamy.data.collect import collect
     from belamy.data.collection import Collection
+    from belamy.models.run import Run
 
 _LAZY = {
     "collect": ("belamy.data.collect", "collect"),
     "Collection": ("belamy.data.collection", "Collection"),
+    "Run": ("belamy.models.run", "Run"),
+    "train": ("belamy.api.train", "train"),
+    "sample": ("belamy.api.sample", "sample"),
+    "evaluate": ("belamy.api.evaluate", "evaluate"),
+    "run_demo": ("belamy.api.demo", "run_demo"),
+    "resolve_train_config": ("belamy.api.config", "resolve_train_config"),
 }
 
 
