@@ -24,23 +24,15 @@ paper without copying any.
 fine detail: the normalised correlation of their band-pass images (64 px, difference of Gaussians
 sigma 0.7 and 2 px: lines and brush texture, not layout), best over offsets of up to 5 px, must be
 at least `DETAIL_MIN`. Why: on blurred 32x32 thumbnails a small line drawing on white is itself a
-faint blob, so a render that is only a faint colour smudge in the same place matched it at
-0.35-0.50 (openclipart people: 3 of 546 renders of the default model at batch 16, 9 of 364 at
-batch 8, none a copy when looked at); their detail correlation was 0.09-0.34 (all below 0.45),
-while every copy tested (mirrored, shifted, brightened, recoloured, blurred by 1-2 px, noisy; 40
-each from the demo and clipart collections) had 0.52-1.00, and every copy flagged before is
-still flagged. Otherwise the feature space alone decides. Known limit: for a drawing only a few
-pixels wide the band sees its blob, not its inner detail (a dark blob where tiny black lips are
-scored detail 0.63), so a blob in its place can still be flagged.
+faint blob, so a render that is only a faint colour smudge in the same place would match it; a
+copy reproduces the lines too. Otherwise the feature space alone decides. Known limit: for a
+drawing only a few pixels wide the band sees its blob, not its inner detail.
 
 A render's score is the smaller of its spaces' scores (the more suspicious one; the pixel space
 only when its detail agrees), and it is flagged as a **near copy** below `NEAR_COPY` = 0.5: closer
 to one training image than half the usual distance between two neighbouring training images.
-Measured on 200 demo portraits at 64 px: 30 new portraits by the same painter score 0.46-1.31 (one
-flagged, 0.46: the same pose, face and hair as a training portrait in another coat colour); copies
-that are mirrored, moved by 1-4 px in any direction, brightened, colour-cast, blurred by 1-2 px or
-noisy score 0.00-0.44 (all flagged); moves of 5 px are found 25 times in 30, of 6 px 3 times, of
-8 px (1/8 of the image) never. tests/metrics/test_originality.py checks both sides.
+How these thresholds were calibrated, and what they catch and miss: docs/decisions/0004.
+tests/metrics/test_originality.py checks both sides.
 """
 
 from __future__ import annotations

@@ -9,8 +9,7 @@ then demodulate the output per sample and channel). It is mathematically the sam
 the weights, but runs as a single dense conv, which is what oneDNN/cuDNN are fast at.
 
 Memory format: layers keep whatever layout comes in. On CPU, `channels_last` for the modules and
-their inputs made a stylegan2_cpu_64 training step about 1.25x faster (DCGAN: about the same);
-mixing layouts is several times slower than either, so convert models and real batch together.
+their inputs makes the default's training step faster (decision 0008); mixing layouts is several times slower than either, so convert models and real batch together.
 
 Activation gain convention. StyleGAN multiplies every leaky-ReLU output by sqrt(2) to keep
 magnitudes near 1. On a CPU that multiply is a full pass over the biggest tensors, so here a layer

@@ -84,9 +84,8 @@ class TrainConfig:
         """The global batch of the step that begins after `images` images.
 
         Why a start batch: in CPU minutes a GAN's early progress follows its number of updates, so
-        a small batch wins the first minutes (the fastest first previews); in the quality benchmark
-        batch 8 then 16 still ended worse at 30 minutes than 16 throughout, so no preset uses it.
-        A function of the images seen, so resume is exact.
+        a small batch gives the fastest first previews (no preset uses it: decision 0013). A
+        function of the images seen, so resume is exact.
         """
         if self.batch_start and images < self.batch_start_kimg * 1000:
             return self.batch_start
