@@ -46,8 +46,8 @@ def pick_amp(preference: str, device: torch.device) -> torch.dtype | None:
     """The autocast dtype, or None for float32.
 
     CUDA: 'auto' is bf16 where supported, else fp16 (with a grad scaler). CPU: 'auto' is bf16 when
-    the CPU has native bf16 (faster, and as good per image: decision 0021), float32 otherwise; 'bf16' forces it. fp16 is
-    CUDA-only, and MPS trains in float32.
+    the CPU has native bf16 (faster, and as good per image: decision 0021), float32 otherwise;
+    'bf16' forces it. fp16 is CUDA-only, and MPS trains in float32.
     """
     pref = preference.lower()
     if pref not in ("auto", "bf16", "fp16", "off"):
