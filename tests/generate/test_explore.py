@@ -13,10 +13,11 @@ from PIL import Image
 
 from belamy.core.errors import BelamyError, MissingExtra
 from belamy.generate import bookmarks as bm
-from belamy.generate.interpolate import WalkConfig, video_from_record, walk, walk_frames
+from belamy.generate.interpolate import WalkConfig, walk, walk_frames
 from belamy.generate.latents import resolve
 from belamy.generate.morph import MorphConfig, morph
 from belamy.generate.project import ProjectConfig, project, project_array
+from belamy.generate.rerender import video_from_record
 from belamy.generate.sample import render_batch, render_latent, reproduce
 from belamy.generate.series import SeriesConfig, series
 from belamy.generate.video import read_video

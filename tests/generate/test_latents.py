@@ -125,3 +125,14 @@ def test_use_noise_replaces_and_restores(G):
     with pytest.raises(BelamyError, match="another run"):
         with L.use_noise(G, {"nope": before[name]}):
             pass
+
+
+def test_as_spec_takes_seeds_command_line_latents_and_specs(tmp_path):
+    assert L.as_spec(42) == {"seed": 42} and L.as_spec("42") == {"seed": 42}
+    assert L.as_spec("bookmark:anna") == {"bookmark": "anna"}
+    assert L.as_spec(tmp_path / "x.safetensors") == {"file": str(tmp_path / "x.safetensors")}
+    spec = {"base": {"seed": 1}, "mix": []}
+    assert L.as_spec(spec) is spec
+    for bad in ("anna", 1.5, True, None):
+        with pytest.raises(BelamyError, match="not a latent"):
+            L.as_spec(bad)

@@ -1,7 +1,8 @@
 """`belamy series | video | project | morph | mix | bookmark`: exploring a trained run's latent space.
 
 A latent on the command line is a seed (`42`), `bookmark:NAME`, or a latent file / folder made by
-`belamy project`; see `belamy.generate.latents`.
+`belamy project`; see `belamy.generate.latents`. Each command parses its arguments, calls its
+function in `belamy.api.explore` and prints what it wrote.
 """
 
 from __future__ import annotations
@@ -28,13 +29,12 @@ def register(app: typer.Typer) -> None:
     app.add_typer(bookmark_app, name="bookmark")
 
 
-def _run(path: Optional[Path], usage: str):
+def _need(path: Optional[Path], usage: str) -> Path:
     from belamy.core.errors import BelamyError
-    from belamy.models.run import Run
 
     if path is None:
         raise BelamyError(f"usage: {usage}")
-    return Run.open(path)
+    return path
 
 
 def _threads(n: int) -> None:
@@ -44,10 +44,9 @@ def _threads(n: int) -> None:
         torch.set_num_threads(n)
 
 
-def _specs(text: str) -> list[dict]:
-    from belamy.generate.latents import parse_spec
-
-    return [parse_spec(part) for part in text.split(",") if part.strip()]
+def _latents(text: str) -> list[str]:
+    """'3,bookmark:anna,proj/' -> its latents (each a seed, bookmark:NAME or latent file)."""
+    return [part for part in text.split(",") if part.strip()]
 
 
 def series_cmd(
@@ -64,15 +63,12 @@ def series_cmd(
 ) -> None:
     """A family of related portraits (shared latent + individual variation) and a titled contact sheet."""
     _threads(threads)
-    from belamy.generate.latents import parse_spec
-    from belamy.generate.series import SeriesConfig, family_name, series
+    from belamy.api import explore as api
 
-    r = _run(run, "belamy series RUN -n 11 --family SEED")
-    fam = parse_spec(family)
-    target = out or r.path / "series" / family_name(fam)
-    cfg = SeriesConfig(n=n, family=fam, spread=spread, truncation=truncation, noise_mode=noise, title=title)
-    paths = series(r, target, cfg, device=device)
-    console.print(f"rendered {len(paths)} portraits into {target} (contact sheet: {target / (family_name(fam) + '.png')})")
+    cfg = api.SeriesConfig(n=n, family=api.as_spec(family), spread=spread, truncation=truncation, noise_mode=noise,
+                           title=title)
+    done = api.series(run, out, cfg, device=device)
+    console.print(f"rendered {len(done.renders)} portraits into {done.folder} (contact sheet: {done.contact_sheet})")
 
 
 def video_cmd(
@@ -95,21 +91,21 @@ def video_cmd(
 ) -> None:
     """A smooth walk through keyframe latents, as mp4 (H.264), webm (VP9) or gif."""
     _threads(threads)
+    from belamy.api import explore as api
     from belamy.core.errors import BelamyError
-    from belamy.generate.interpolate import WalkConfig, video_from_record, walk
     from belamy.core.seeds import parse_seeds
 
     if record is not None:
-        video_from_record(record, out, device)
+        api.video_from_record(record, out, device)
         console.print(f"re-rendered {out}")
         return
-    r = _run(run, "belamy video RUN --seeds 3,17,42 --seconds 12 -o walk.mp4")
+    _need(run, "belamy video RUN --seeds 3,17,42 --seconds 12 -o walk.mp4")
     if (seeds is None) == (latents is None):
         raise BelamyError("give the keyframes with --seeds 3,17,42 or --latents 3,bookmark:NAME,proj/ (one of them)")
-    specs = [{"seed": s} for s in parse_seeds(seeds)] if seeds else _specs(latents or "")
-    cfg = WalkConfig(seconds=seconds, fps=fps, space=space, interp=interp, easing=easing, loop=loop,
-                     truncation=truncation, size=size)
-    walk(r, specs, out, cfg, device=device, strip=strip)
+    keys = parse_seeds(seeds) if seeds else _latents(latents or "")
+    cfg = api.WalkConfig(seconds=seconds, fps=fps, space=space, interp=interp, easing=easing, loop=loop,
+                         truncation=truncation, size=size)
+    api.video(run, keys, out, cfg, device=device, strip=strip)
     console.print(f"wrote {out} ({cfg.frames} frames, record {out.name}.record.json)")
 
 
@@ -128,16 +124,14 @@ def project_cmd(
 ) -> None:
     """Find the latent that best reproduces an image; saves it, a video of the search, and the quality."""
     _threads(threads)
-    from belamy.generate.project import ProjectConfig, project
+    from belamy.api import explore as api
 
-    r = _run(run, "belamy project RUN IMAGE")
-    target = out or r.path / "projections" / image.stem
-    cfg = ProjectConfig(steps=steps, space=space, seed=seed, optimize_noise=noise, fit=fit, video=video)
-    proj = project(r, image, target, cfg, device=device)
+    cfg = api.ProjectConfig(steps=steps, space=space, seed=seed, optimize_noise=noise, fit=fit, video=video)
+    proj = api.project(run, image, out, cfg, device=device)
     q = proj.quality
-    console.print(f"projected {image} into {target}: PSNR {q['psnr']:.2f} dB (start {q['psnr_start']:.2f}), "
+    console.print(f"projected {image} into {proj.folder}: PSNR {q['psnr']:.2f} dB (start {q['psnr_start']:.2f}), "
                   f"SSIM {q['ssim']:.3f} (start {q['ssim_start']:.3f})")
-    console.print(f"latent: {target / 'latent.safetensors'}  (use it as a latent in any command)")
+    console.print(f"latent: {proj.folder / 'latent.safetensors'}  (use it as a latent in any command)")
 
 
 def morph_cmd(
@@ -160,14 +154,11 @@ def morph_cmd(
 ) -> None:
     """The video of a painting transforming into a generated portrait (projection, then interpolation)."""
     _threads(threads)
-    from belamy.generate.latents import parse_spec
-    from belamy.generate.morph import MorphConfig, morph
-    from belamy.generate.project import ProjectConfig
+    from belamy.api import explore as api
 
-    r = _run(run, "belamy morph RUN --from IMAGE --to SEED")
-    cfg = MorphConfig(seconds=seconds, fps=fps, crossfade=crossfade, hold=hold, easing=easing, truncation=truncation,
-                      size=size, project=ProjectConfig(steps=steps, video=False))
-    morph(r, source, parse_spec(to), out, cfg, latent=latent, device=device, strip=strip)
+    cfg = api.MorphConfig(seconds=seconds, fps=fps, crossfade=crossfade, hold=hold, easing=easing, truncation=truncation,
+                          size=size, project=api.ProjectConfig(steps=steps, video=False))
+    api.morph(run, source, to, out, cfg, latent=latent, device=device, strip=strip)
     console.print(f"wrote {out} (record {out.name}.record.json)")
 
 
@@ -186,29 +177,19 @@ def mix_cmd(
 ) -> None:
     """Style mixing: coarse, middle and fine layers from different latents (StyleGAN2 runs)."""
     _threads(threads)
+    from belamy.api import explore as api
     from belamy.core.errors import BelamyError
-    from belamy.generate.latents import parse_layers, parse_spec, resolve
-    from belamy.generate.sample import render_latents
-    from belamy.core.device import pick_device
 
-    r = _run(run, "belamy mix RUN --base 3 --coarse 17")
-    G = r.generator(pick_device(device))
     parts = [(g, s) for g, s in (("coarse", coarse), ("middle", middle), ("fine", fine)) if s is not None]
     for item in layers:
         if "=" not in item:
             raise BelamyError(f"--layers {item}: use --layers 0-3=SEED")
-        parts.append(tuple(x.strip() for x in item.split("=", 1)))  # type: ignore[arg-type]
-    if not parts:
-        raise BelamyError("nothing to mix: give --coarse, --middle, --fine or --layers 0-3=SEED")
-    spec = {"base": parse_spec(base),
-            "mix": [{"layers": list(parse_layers(g, G.num_ws, G.resolution)), "latent": parse_spec(s)} for g, s in parts]}
-    latent = resolve(spec, G, r)
-    render_latents(r, G, [latent], [out.stem], out.parent, truncation, "const", "mix")
-    console.print(f"wrote {out} (record {out.stem}.record.json)")
-    if bookmark:
-        from belamy.generate.bookmarks import save_bookmark
-
-        console.print(f"bookmarked as {bookmark}: {save_bookmark(r, bookmark, latent)}")
+        rng, latent = (x.strip() for x in item.split("=", 1))
+        parts.append((rng, latent))
+    done = api.mix(run, base, parts, out, truncation=truncation, device=device, bookmark=bookmark)
+    console.print(f"wrote {done.render} (record {done.record.name})")
+    if done.bookmark is not None:
+        console.print(f"bookmarked as {bookmark}: {done.bookmark}")
 
 
 @bookmark_app.command("save")
@@ -221,22 +202,9 @@ def bookmark_save_cmd(
     force: bool = typer.Option(False, "--force", help="Replace an existing bookmark."),
 ) -> None:
     """Keep a latent under a name; any command then accepts bookmark:NAME."""
-    from belamy.core.errors import BelamyError
-    from belamy.generate.bookmarks import save_bookmark
-    from belamy.generate.latents import parse_spec, resolve
-    from belamy.generate.records import read_record
+    from belamy.api import explore as api
 
-    r = _run(run, "belamy bookmark save RUN NAME LATENT")
-    if (latent is None) == (record is None):
-        raise BelamyError("give the latent to keep (42, bookmark:NAME, a latent file) or --record RENDER.record.json")
-    if record is not None:
-        rec = read_record(record)
-        spec = rec.get("latent") or ({"seed": rec["seed"]} if "seed" in rec else None)
-        if spec is None:
-            raise BelamyError(f"{record} names no single latent (videos have several): bookmark a still render")
-    else:
-        spec = parse_spec(latent or "")
-    path = save_bookmark(r, name, resolve(spec, r.generator("cpu"), r), note=note, overwrite=force)
+    path = api.save_bookmark(run, name, latent, record, note=note, overwrite=force)
     console.print(f"saved bookmark:{name} ({path})")
 
 
@@ -251,15 +219,9 @@ def bookmark_load_cmd(
 ) -> None:
     """Render a bookmark to a PNG (with its record)."""
     _threads(threads)
-    from belamy.generate.latents import resolve
-    from belamy.generate.sample import render_latents
-    from belamy.core.device import pick_device
+    from belamy.api import explore as api
 
-    r = _run(run, "belamy bookmark load RUN NAME")
-    G = r.generator(pick_device(device))
-    target = out or Path(f"{name}.png")
-    render_latents(r, G, [resolve({"bookmark": name}, G, r)], [target.stem], target.parent, truncation, "const", "bookmark")
-    console.print(f"wrote {target}")
+    console.print(f"wrote {api.render_bookmark(run, name, out, truncation=truncation, device=device)}")
 
 
 @bookmark_app.command("list")
@@ -267,9 +229,9 @@ def bookmark_list_cmd(run: Path = typer.Argument(..., help="Run folder.")) -> No
     """The run's bookmarks and where each came from."""
     import json
 
-    from belamy.generate.bookmarks import list_bookmarks
+    from belamy.api import explore as api
 
-    marks = list_bookmarks(_run(run, "belamy bookmark list RUN"))
+    marks = api.bookmarks(run)
     if not marks:
         console.print("no bookmarks yet: belamy bookmark save RUN NAME 42")
     for b in marks:

@@ -4,62 +4,53 @@ An artist finds a face worth keeping (a seed, a mix, a family member, a projecte
 names it; every command that takes a latent then accepts `bookmark:NAME`. The tensors are stored,
 not just the spec, so a bookmark survives even if the file it was projected from goes away; the
 JSON beside it says where it came from and for which generator it was made.
+
+The files themselves (save, load, list) are `latent_files`, which `latents` reads bookmark specs
+through; this module adds what the `belamy bookmark` commands do with them: keep the latent of a
+spec or of a render record, render a bookmark.
 """
 
 from __future__ import annotations
 
-import json
-import re
-from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from belamy.core import atomic
+from belamy.core.device import pick_device
 from belamy.core.errors import BelamyError
-from belamy.generate.latents import Latent, load_latent, save_latent, sha256_of
+from belamy.generate.latent_files import NAME_RE, bookmark_dir, list_bookmarks, load_bookmark, save_bookmark
+from belamy.generate.latents import resolve
+from belamy.generate.records import read_record
+from belamy.generate.sample import render_latents
+from belamy.models.run import Run
 
-if TYPE_CHECKING:
-    from belamy.models.run import Run
-
-NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
-
-
-def bookmark_dir(run: "Run") -> Path:
-    return run.path / "bookmarks"
+__all__ = ["NAME_RE", "add_bookmark", "bookmark_dir", "list_bookmarks", "load_bookmark", "record_latent",
+           "render_bookmark", "save_bookmark"]
 
 
-def _check_name(name: str) -> str:
-    if not NAME_RE.fullmatch(name) or name.endswith(".json") or name.endswith(".safetensors"):
-        raise BelamyError(f"bookmark name '{name}' is not allowed: use letters, digits, '-', '_' or '.' (up to 64)")
-    return name
+def record_latent(record_path: Path) -> dict[str, Any]:
+    """The spec of the one latent a still render's record names (a seed, family member, mix ...)."""
+    rec = read_record(record_path)
+    spec = rec.get("latent") or ({"seed": rec["seed"]} if "seed" in rec else None)
+    if spec is None:
+        raise BelamyError(f"{record_path} names no single latent (videos have several): bookmark a still render")
+    return spec
 
 
-def save_bookmark(run: "Run", name: str, latent: Latent, note: str = "", overwrite: bool = False) -> Path:
-    """Keep `latent` as RUN/bookmarks/NAME; refuses to replace an existing one unless asked."""
-    path = bookmark_dir(run) / f"{_check_name(name)}.safetensors"
-    if path.exists() and not overwrite:
-        raise BelamyError(f"bookmark '{name}' already exists in {run.path}: pick another name or pass --force")
-    info = {"name": name, "source": latent.spec, "note": note, "run": run.run_id,
-            "generator_sha256": run.generator_sha256(),
-            "created": datetime.now(timezone.utc).isoformat(timespec="seconds")}
-    save_latent(path, latent, meta=info)
-    atomic.write_json(path.with_suffix(".json"), {**info, "sha256": sha256_of(path)})
-    return path
+def add_bookmark(run: Run, name: str, latent: dict[str, Any] | None = None, record: Path | None = None,
+                 note: str = "", overwrite: bool = False) -> Path:
+    """`belamy bookmark save`: keep the latent of a spec (`latent`) or of a render record (`record`)
+    as RUN/bookmarks/NAME; returns the bookmark's latent file."""
+    if (latent is None) == (record is None):
+        raise BelamyError("give the latent to keep (42, bookmark:NAME, a latent file) or --record RENDER.record.json")
+    spec = record_latent(record) if record is not None else latent
+    return save_bookmark(run, name, resolve(spec, run.generator("cpu"), run), note=note, overwrite=overwrite)
 
 
-def load_bookmark(run: "Run", name: str) -> Latent:
-    path = bookmark_dir(run) / f"{_check_name(name)}.safetensors"
-    if not path.is_file():
-        known = ", ".join(b["name"] for b in list_bookmarks(run)) or "none yet"
-        raise BelamyError(f"no bookmark '{name}' in {run.path} (known: {known}): save one with `belamy bookmark save`")
-    return load_latent(path, spec={"bookmark": name, "sha256": sha256_of(path)})
-
-
-def list_bookmarks(run: "Run") -> list[dict[str, Any]]:
-    """The bookmarks of a run, by name, with where each came from."""
-    out = []
-    for p in sorted(bookmark_dir(run).glob("*.safetensors")):
-        meta = p.with_suffix(".json")
-        info = json.loads(meta.read_text()) if meta.is_file() else {"name": p.stem}
-        out.append(info)
-    return out
+def render_bookmark(run: Run, name: str, out: Path | None = None, truncation: float = 1.0,
+                    device: str = "auto") -> Path:
+    """`belamy bookmark load`: render bookmark NAME to `out` (default NAME.png), with its record."""
+    G = run.generator(pick_device(device))
+    target = Path(out) if out is not None else Path(f"{name}.png")
+    paths, _ = render_latents(run, G, [resolve({"bookmark": name}, G, run)], [target.stem], target.parent, truncation,
+                              "const", "bookmark")
+    return paths[0]

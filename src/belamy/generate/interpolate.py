@@ -14,16 +14,21 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import torch
 
+from belamy.core import atomic
+from belamy.core.device import pick_device
 from belamy.core.errors import BelamyError
-from belamy.generate.latents import EASINGS, INTERPOLATIONS, Latent, check_shape, noise_buffers, slerp, truncate
-
-if TYPE_CHECKING:
-    from belamy.models.run import Run
+from belamy.core.progress import make_progress
+from belamy.generate.latents import (EASINGS, INTERPOLATIONS, Latent, check_shape, noise_buffers, resolve, slerp,
+                                     truncate)
+from belamy.generate.records import render_record
+from belamy.generate.sample import render_ws
+from belamy.generate.video import FrameStrip, check_timing, check_video_path, resize_frame, write_video
+from belamy.models.run import Run
 
 
 @dataclass
@@ -40,8 +45,6 @@ class WalkConfig:
     batch: int = 8  # frames rendered per forward pass
 
     def check(self) -> "WalkConfig":
-        from belamy.generate.video import check_timing
-
         check_timing(self.seconds, self.fps)
         if self.space not in ("w", "z"):
             raise BelamyError(f"--space must be w or z, got '{self.space}'")
@@ -101,9 +104,6 @@ def walk_ws(G: torch.nn.Module, keys: list[Latent], steps: list[tuple[int, float
 def render_steps(G: torch.nn.Module, keys: list[Latent], steps: list[tuple[int, float]], cfg: WalkConfig
                  ) -> Iterator[np.ndarray]:
     """Frames (size, size, 3) uint8 for the steps, rendered `cfg.batch` at a time."""
-    from belamy.generate.sample import render_ws
-    from belamy.generate.video import resize_frame
-
     for i in range(0, len(steps), cfg.batch):
         ws, noise = walk_ws(G, keys, steps[i:i + cfg.batch], cfg)
         for frame in render_ws(G, ws, cfg.noise_mode, noise=noise):
@@ -128,8 +128,6 @@ def walk_frames(G: torch.nn.Module, keys: list[Latent], cfg: WalkConfig) -> Iter
 
 def progress_frames(frames: Iterator[np.ndarray], total: int, what: str, progress: bool | None) -> Iterator[np.ndarray]:
     """Pass frames through, advancing a progress bar."""
-    from belamy.core.progress import make_progress
-
     with make_progress(enabled=progress) as bar:
         task = bar.add_task(what, total=total)
         for frame in frames:
@@ -137,16 +135,10 @@ def progress_frames(frames: Iterator[np.ndarray], total: int, what: str, progres
             bar.advance(task)
 
 
-def walk(run: "Run", specs: list[dict[str, Any]], out: Path, cfg: WalkConfig, device: str = "auto",
+def walk(run: Run, specs: list[dict[str, Any]], out: Path, cfg: WalkConfig, device: str = "auto",
          progress: bool | None = None, strip: Path | None = None) -> Path:
     """`belamy video`: render a walk through the latents `specs` into `out` (+ `out`.record.json),
     and with `strip` a PNG of 8 evenly spaced frames."""
-    from belamy.core import atomic
-    from belamy.generate.latents import resolve
-    from belamy.generate.records import render_record
-    from belamy.generate.video import check_video_path
-    from belamy.core.device import pick_device
-
     check_video_path(out)
     cfg.check()
     dev = pick_device(device)
@@ -162,8 +154,6 @@ def walk(run: "Run", specs: list[dict[str, Any]], out: Path, cfg: WalkConfig, de
 
 def write_with_strip(out: Path, frames: Iterator[np.ndarray], total: int, fps: float, strip: Path | None) -> int:
     """Write the video, and with `strip` a PNG of 8 evenly spaced frames (kept as they stream by)."""
-    from belamy.generate.video import FrameStrip, write_video
-
     if strip is None:
         return write_video(out, frames, fps)
     keeper = FrameStrip(total)
@@ -174,17 +164,3 @@ def write_with_strip(out: Path, frames: Iterator[np.ndarray], total: int, fps: f
 
 def video_record_path(video: Path) -> Path:
     return Path(video).with_name(Path(video).name + ".record.json")
-
-
-def video_from_record(record_path: Path, out: Path, device: str = "auto", progress: bool | None = None) -> Path:
-    """Re-render a walk or morph video from its `.record.json` (same latents, settings, generator)."""
-    from belamy.generate.records import read_record, recorded_run
-
-    record = read_record(record_path)
-    if record.get("kind") == "morph":
-        from belamy.generate.morph import morph_from_record
-
-        return morph_from_record(record, out, device, progress)
-    if record.get("kind") != "video":
-        raise BelamyError(f"{record_path} is not a video record (it is a '{record.get('kind')}' record)")
-    return walk(recorded_run(record), record["keyframes"], out, WalkConfig.from_dict(record["config"]), device, progress)

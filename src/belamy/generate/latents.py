@@ -19,33 +19,27 @@ On the command line a latent is `42`, `bookmark:NAME` or a path to a `.safetenso
 
 from __future__ import annotations
 
-import hashlib
 import math
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import torch
 
 from belamy.core.errors import BelamyError
 from belamy.core.seeds import mix, z_from_seed
+from belamy.generate.latent_files import LATENT_FORMAT, Latent, load_bookmark, load_latent, save_latent, sha256_of
+from belamy.models.layers import NoiseInjection
+from belamy.models.run import Run
 
-if TYPE_CHECKING:
-    from belamy.models.run import Run
+__all__ = ["EASINGS", "FAMILY_PURPOSE", "INTERPOLATIONS", "LATENT_FORMAT", "STYLE_GROUPS", "Latent", "as_spec", "check_shape",
+           "family_w", "family_z", "layer_resolutions", "lerp", "load_latent", "noise_buffers",
+           "parse_layers", "parse_spec", "resolve", "save_latent", "sha256_of", "slerp", "style_layers", "truncate",
+           "use_noise"]
 
 FAMILY_PURPOSE = 0xFA3  # seed of member i's own latent = mix(family, FAMILY_PURPOSE, i)
-LATENT_FORMAT = "belamy.latent"
-
-
-@dataclass
-class Latent:
-    ws: torch.Tensor  # (num_ws, w_dim), untruncated, on the CPU
-    spec: dict[str, Any]  # resolves to this latent again (see module docstring)
-    z: torch.Tensor | None = None  # (z_dim,) when the latent comes from a seed or family
-    noise: dict[str, torch.Tensor] = field(default_factory=dict)  # noise buffer name -> (1, 1, r, r)
 
 
 # -- maths --------------------------------------------------------------------------------------
@@ -149,50 +143,6 @@ def parse_layers(text: str, num_ws: int, resolution: int) -> tuple[int, int]:
     return a, b + 1
 
 
-# -- latent files -------------------------------------------------------------------------------
-def sha256_of(path: Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
-
-
-def save_latent(path: Path, latent: Latent, meta: dict[str, Any] | None = None) -> None:
-    """ws (+ z, + noise buffers) as safetensors, the spec and `meta` as JSON metadata; atomic."""
-    import json
-
-    from safetensors.torch import save_file
-
-    from belamy.core import atomic
-
-    tensors = {"ws": latent.ws.detach().cpu().contiguous()}
-    if latent.z is not None:
-        tensors["z"] = latent.z.detach().cpu().contiguous()
-    for name, t in latent.noise.items():
-        tensors[f"noise/{name}"] = t.detach().cpu().contiguous()
-    md = {"format": LATENT_FORMAT, "spec": json.dumps(latent.spec), "meta": json.dumps(meta or {})}
-    with atomic.atomic_path(path, suffix=".safetensors") as tmp:
-        save_file(tensors, str(tmp), metadata=md)
-
-
-def load_latent(path: Path, spec: dict[str, Any] | None = None) -> Latent:
-    from safetensors import SafetensorError, safe_open
-
-    path = Path(path)
-    if path.is_dir() and (path / "latent.safetensors").is_file():
-        path = path / "latent.safetensors"
-    if not path.is_file():
-        raise BelamyError(f"latent file {path} not found: give a seed, bookmark:NAME or a file from `belamy project`")
-    try:
-        with safe_open(str(path), framework="pt") as fh:
-            md = fh.metadata() or {}
-            tensors = {k: fh.get_tensor(k) for k in fh.keys()}
-    except (OSError, SafetensorError) as exc:
-        raise BelamyError(f"{path} is not a readable latent file ({exc.__class__.__name__})") from None
-    if md.get("format") != LATENT_FORMAT or "ws" not in tensors:
-        raise BelamyError(f"{path} is not a belamy latent (save one with `belamy project` or `belamy bookmark save`)")
-    noise = {k[len("noise/"):]: v for k, v in tensors.items() if k.startswith("noise/")}
-    return Latent(ws=tensors["ws"], z=tensors.get("z"), noise=noise,
-                  spec=spec or {"file": str(path.resolve()), "sha256": sha256_of(path)})
-
-
 # -- resolving specs ----------------------------------------------------------------------------
 @torch.no_grad()
 def _map(G: torch.nn.Module, z: torch.Tensor) -> torch.Tensor:
@@ -213,7 +163,19 @@ def parse_spec(text: str) -> dict[str, Any]:
     raise BelamyError(f"'{text}' is not a latent: use a seed (42), bookmark:NAME or a .safetensors file from `belamy project`")
 
 
-def resolve(spec: dict[str, Any], G: torch.nn.Module, run: "Run | None" = None) -> Latent:
+def as_spec(latent: int | str | Path | dict[str, Any]) -> dict[str, Any]:
+    """A latent as callers name it -> its spec: a seed (42), a command-line latent ('42',
+    'bookmark:NAME', a latent file or project folder) or a spec already."""
+    if isinstance(latent, dict):
+        return latent
+    if isinstance(latent, int) and not isinstance(latent, bool):
+        return {"seed": latent}
+    if isinstance(latent, (str, Path)):
+        return parse_spec(str(latent))
+    raise BelamyError(f"{latent!r} is not a latent: use a seed (42), bookmark:NAME, a latent file or a spec")
+
+
+def resolve(spec: dict[str, Any], G: torch.nn.Module, run: Run | None = None) -> Latent:
     """A spec -> the Latent it names, for generator G (bookmarks need the run)."""
     if "seed" in spec:
         z = z_from_seed(int(spec["seed"]), G.z_dim)
@@ -229,8 +191,6 @@ def resolve(spec: dict[str, Any], G: torch.nn.Module, run: "Run | None" = None) 
         z = family_z(s["family"], s["member"], s["spread"], G.z_dim)
         return Latent(ws=_map(G, z), z=z, spec=s)
     if "bookmark" in spec:
-        from belamy.generate.bookmarks import load_bookmark
-
         if run is None:
             raise BelamyError("a bookmark needs its run")
         return check_shape(_checked(load_bookmark(run, spec["bookmark"]), spec), G)
@@ -266,8 +226,6 @@ def check_shape(latent: Latent, G: torch.nn.Module) -> Latent:
 # -- noise buffers ------------------------------------------------------------------------------
 def noise_buffers(G: torch.nn.Module) -> dict[str, torch.Tensor]:
     """The generator's const noise inputs by module name, (1, 1, r, r) each (empty for DCGAN)."""
-    from belamy.models.layers import NoiseInjection
-
     return {name: m.noise_const for name, m in G.named_modules() if isinstance(m, NoiseInjection)}
 
 
@@ -277,8 +235,6 @@ def use_noise(G: torch.nn.Module, noise: dict[str, torch.Tensor] | None) -> Iter
 
     Projected latents carry their own noise; projection itself optimises tensors put here.
     """
-    from belamy.models.layers import NoiseInjection
-
     if not noise:
         yield
         return

@@ -13,17 +13,19 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
+from belamy.core import atomic
+from belamy.core.device import pick_device
 from belamy.core.errors import BelamyError
-from belamy.generate.interpolate import WalkConfig, walk_frames
-from belamy.generate.latents import EASINGS, Latent
-from belamy.generate.project import ProjectConfig
-
-if TYPE_CHECKING:
-    from belamy.models.run import Run
+from belamy.generate.interpolate import WalkConfig, progress_frames, video_record_path, walk_frames, write_with_strip
+from belamy.generate.latents import EASINGS, Latent, check_shape, load_latent, resolve, sha256_of, truncate
+from belamy.generate.project import ProjectConfig, load_target, project
+from belamy.generate.records import recorded_run, render_record
+from belamy.generate.video import check_timing, check_video_path
+from belamy.models.run import Run
 
 
 @dataclass
@@ -39,8 +41,6 @@ class MorphConfig:
 
     def frame_counts(self) -> tuple[int, int, int]:
         """(crossfade, walk, hold) frames; they add up to round(seconds * fps)."""
-        from belamy.generate.video import check_timing
-
         total = check_timing(self.seconds, self.fps)
         if self.crossfade < 0 or self.hold < 0:
             raise BelamyError("--crossfade and --hold are seconds and cannot be negative")
@@ -82,7 +82,7 @@ def morph_frames(G, source: np.ndarray, start: Latent, target: Latent, cfg: Morp
         yield last
 
 
-def morph(run: "Run", source: Path, target_spec: dict[str, Any], out: Path, cfg: MorphConfig,
+def morph(run: Run, source: Path, target_spec: dict[str, Any], out: Path, cfg: MorphConfig,
           latent: Path | None = None, device: str = "auto", progress: bool | None = None,
           strip: Path | None = None) -> Path:
     """Project `source` (or use the projection in `latent`), then write the morph video and its record
@@ -91,14 +91,6 @@ def morph(run: "Run", source: Path, target_spec: dict[str, Any], out: Path, cfg:
     The projection is kept in OUT-projection/ (its own record, images and latent), so the morph can
     be re-rendered without projecting again.
     """
-    from belamy.core import atomic
-    from belamy.generate.interpolate import progress_frames, video_record_path, write_with_strip
-    from belamy.generate.latents import check_shape, load_latent, resolve, sha256_of, truncate
-    from belamy.generate.project import load_target, project
-    from belamy.generate.records import render_record
-    from belamy.generate.video import check_video_path
-    from belamy.core.device import pick_device
-
     out = Path(out)
     check_video_path(out)
     fade, walk, hold = cfg.frame_counts()
@@ -123,9 +115,6 @@ def morph(run: "Run", source: Path, target_spec: dict[str, Any], out: Path, cfg:
 
 def morph_from_record(record: dict[str, Any], out: Path, device: str = "auto", progress: bool | None = None) -> Path:
     """Re-render a morph from its record, reusing the recorded projection (no re-projection)."""
-    from belamy.generate.latents import sha256_of
-    from belamy.generate.records import recorded_run
-
     run = recorded_run(record)
     proj = Path(record["projection"]["file"])
     if not proj.is_file() or sha256_of(proj) != record["projection"]["sha256"]:

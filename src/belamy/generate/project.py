@@ -22,18 +22,25 @@ import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
+from belamy.core import atomic
+from belamy.core.device import pick_device
 from belamy.core.errors import BelamyError
-from belamy.generate.latents import Latent, noise_buffers, use_noise
+from belamy.core.png import save_png
+from belamy.core.progress import make_progress
 from belamy.core.seeds import mix
-
-if TYPE_CHECKING:
-    from belamy.models.run import Run
+from belamy.data.decode import DecodeOptions, Skip, decode
+from belamy.generate.latents import Latent, load_latent, noise_buffers, save_latent, sha256_of, use_noise
+from belamy.generate.records import render_record, save_render
+from belamy.generate.sample import render_latent, to_uint8
+from belamy.generate.similarity import laplacian_l1, multiscale_ssim, psnr, ssim
+from belamy.generate.video import check_video_path, resize_frame, write_video
+from belamy.models.run import Run
 
 WSTD_PURPOSE = 0x9E7  # seed of the z batch that measures the spread of w
 
@@ -78,12 +85,11 @@ class Projection:
     target: np.ndarray  # (R, R, 3) uint8, as fitted to the model
     losses: list[float]  # image loss per step (pixel + structure, without the noise penalty)
     quality: dict[str, float]  # psnr / ssim of the start and of the result
+    folder: Path | None = None  # where `project` wrote it (latent.safetensors, project.json, images)
 
 
 def load_target(path: Path, size: int, fit: str = "crop") -> np.ndarray:
     """An image file -> (size, size, 3) uint8 sRGB, decoded like `belamy collect` decodes."""
-    from belamy.data.decode import DecodeOptions, Skip, decode
-
     path = Path(path)
     if not path.is_file():
         raise BelamyError(f"image {path} not found: give the path of a PNG, JPEG, WebP or TIFF")
@@ -101,8 +107,6 @@ def to_unit(arr: np.ndarray, device: torch.device) -> torch.Tensor:
 
 def structure_loss(img: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     """Laplacian-pyramid L1 + (1 - multi-scale SSIM), images in [0, 1]: (N,)."""
-    from belamy.generate.similarity import laplacian_l1, multiscale_ssim
-
     return laplacian_l1(img, target) + (1.0 - multiscale_ssim(img, target))
 
 
@@ -177,9 +181,6 @@ class Projector:
 
 def quality(G: torch.nn.Module, latent: Latent, target: np.ndarray) -> tuple[np.ndarray, dict[str, float]]:
     """Render `latent` and compare it to the target: (render, {"psnr": dB, "ssim": ...})."""
-    from belamy.generate.sample import render_latent
-    from belamy.generate.similarity import psnr, ssim
-
     arr = render_latent(G, latent)
     a, b = to_unit(arr, torch.device("cpu")), to_unit(target, torch.device("cpu"))
     return arr, {"psnr": round(float(psnr(a, b)[0]), 3), "ssim": round(float(ssim(a, b)[0]), 4)}
@@ -188,10 +189,6 @@ def quality(G: torch.nn.Module, latent: Latent, target: np.ndarray) -> tuple[np.
 def project_array(G: torch.nn.Module, target: np.ndarray, cfg: ProjectConfig, video: Path | None = None,
                   progress: bool | None = None) -> Projection:
     """Fit `target` ((R, R, 3) uint8); with `video`, stream target | current render into it."""
-    from belamy.generate.sample import to_uint8
-    from belamy.generate.video import write_video
-    from belamy.core.progress import make_progress
-
     cfg.check()
     start = Latent(ws=G.w_avg.detach().cpu().reshape(1, -1).repeat(G.num_ws, 1), spec={})
     _, q0 = quality(G, start, target)
@@ -220,23 +217,20 @@ def project_array(G: torch.nn.Module, target: np.ndarray, cfg: ProjectConfig, vi
 
 def side_by_side(a: np.ndarray, b: np.ndarray, size: int | None = None) -> np.ndarray:
     """Two (H, W, 3) images -> one (size, 2*size, 3) image, `a` on the left."""
-    from belamy.generate.video import resize_frame
-
     return np.concatenate([resize_frame(a, size), resize_frame(b, size)], axis=1)
 
 
-def project(run: "Run", image: Path, out: Path, cfg: ProjectConfig, device: str = "auto",
-            progress: bool | None = None) -> Projection:
-    """`belamy project RUN IMAGE -o OUT`: fit, then write the latent, record, images and video."""
-    from belamy.core import atomic
-    from belamy.generate.latents import load_latent, save_latent, sha256_of
-    from belamy.core.png import save_png
-    from belamy.generate.records import render_record, save_render
-    from belamy.generate.video import check_video_path
-    from belamy.core.device import pick_device
+def projection_folder(run: Run, image: Path) -> Path:
+    """Where a projection goes by default: RUN/projections/IMAGE-STEM."""
+    return run.path / "projections" / Path(image).stem
 
+
+def project(run: Run, image: Path, out: Path | None, cfg: ProjectConfig, device: str = "auto",
+            progress: bool | None = None) -> Projection:
+    """`belamy project RUN IMAGE -o OUT`: fit, then write the latent, record, images and video into
+    `out` (None: `projection_folder`); the returned projection's `folder` says where."""
     cfg.check()
-    out = Path(out)
+    out = projection_folder(run, image) if out is None else Path(out)
     if cfg.video:
         check_video_path(out / "projection.mp4")
     dev = pick_device(device)
@@ -260,4 +254,5 @@ def project(run: "Run", image: Path, out: Path, cfg: ProjectConfig, device: str 
                            losses=[round(x, 5) for x in proj.losses[:: max(1, len(proj.losses) // 100)]],
                            seconds=round(seconds, 2))
     atomic.write_json(out / "project.json", record)
+    proj.folder = out
     return proj

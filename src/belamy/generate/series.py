@@ -9,16 +9,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 from PIL import Image, ImageDraw
 
 from belamy.core import atomic
+from belamy.core.device import pick_device
 from belamy.core.errors import BelamyError
-
-if TYPE_CHECKING:
-    from belamy.models.run import Run
+from belamy.core.grid import make_grid
+from belamy.generate.latents import resolve
+from belamy.generate.sample import render_latents
+from belamy.models.run import Run
 
 
 @dataclass
@@ -54,33 +55,39 @@ def family_name(family: int | dict) -> str:
     return f"family-{label}"
 
 
-def series(run: "Run", out: Path, cfg: SeriesConfig, device: str = "auto") -> list[Path]:
-    """Render the family into `out`: one PNG + record per member and `familyNNNN.png` (or
-    `family-NAME.png` for a family around a bookmark or projection), the contact sheet."""
-    from belamy.generate.latents import resolve
-    from belamy.generate.sample import render_latents
-    from belamy.core.device import pick_device
+def series_folder(run: Run, family: int | dict) -> Path:
+    """Where a series goes by default: RUN/series/familyNNNN (or family-NAME)."""
+    return run.path / "series" / family_name(family)
 
+
+def sheet_path(out: Path, family: int | dict) -> Path:
+    """The contact sheet of a series written into `out`: familyNNNN.png (or family-NAME.png)."""
+    return Path(out) / f"{family_name(family)}.png"
+
+
+def series(run: Run, out: Path | None, cfg: SeriesConfig, device: str = "auto") -> list[Path]:
+    """Render the family into `out` (None: `series_folder`): one PNG + record per member and
+    `familyNNNN.png` (or `family-NAME.png` for a family around a bookmark or projection), the
+    contact sheet (`sheet_path`)."""
     cfg.check()
     G = run.generator(pick_device(device))
     family = cfg.family["seed"] if isinstance(cfg.family, dict) and list(cfg.family) == ["seed"] else cfg.family
+    out = series_folder(run, family) if out is None else Path(out)
     members = [resolve({"family": family, "member": i, "spread": cfg.spread}, G, run) for i in range(cfg.n)]
     name = family_name(family)
     names = [f"{name}-{i:02d}" for i in range(cfg.n)]
-    paths, arrays = render_latents(run, G, members, names, Path(out), cfg.truncation, cfg.noise_mode, "series")
+    paths, arrays = render_latents(run, G, members, names, out, cfg.truncation, cfg.noise_mode, "series")
     title = cfg.title or f"Family {family if isinstance(family, int) else name[len('family-'):]}"
     subtitle = (f"{cfg.n} portraits · spread {cfg.spread:g} · truncation {cfg.truncation:g} · "
                 f"run {run.run_id} step {run.export_meta.get('step')}")
     sheet = titled_sheet(arrays, title, subtitle)
-    with atomic.atomic_path(Path(out) / f"{name}.png", suffix=".png") as tmp:
+    with atomic.atomic_path(sheet_path(out, family), suffix=".png") as tmp:
         sheet.save(tmp, format="PNG")
     return paths
 
 
 def titled_sheet(images: np.ndarray, title: str, subtitle: str = "", cell: int | None = None) -> Image.Image:
     """A contact sheet with a title band above; small renders are enlarged to at least 128 px."""
-    from belamy.core.grid import make_grid
-
     size = images.shape[1]
     cols = 6 if len(images) > 8 else max(1, len(images))
     grid = make_grid(list(images), cols=cols, cell=cell or max(size, 128), pad=6, background=(245, 242, 235))

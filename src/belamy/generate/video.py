@@ -20,6 +20,7 @@ from PIL import Image
 
 from belamy.core import atomic
 from belamy.core.errors import BelamyError, require
+from belamy.core.grid import spread_indices
 
 # suffix -> (ffmpeg muxer, codec, extra output args); gif is written by Pillow
 FORMATS: dict[str, tuple[str, str, list[str]] | None] = {
@@ -70,7 +71,7 @@ def write_video(path: Path, frames: Iterable[np.ndarray], fps: float) -> int:
 
 def _write_ffmpeg(tmp: Path, frames: Iterable[np.ndarray], fps: float, muxer: str, codec: str,
                   args: list[str]) -> int:
-    import imageio_ffmpeg
+    imageio_ffmpeg = require("imageio_ffmpeg", "video")  # the `video` extra: only mp4 and webm need it
 
     writer = None
     n = 0
@@ -111,8 +112,6 @@ class FrameStrip:
     """Keeps `count` evenly spaced frames of a stream as it passes: a video's storyboard."""
 
     def __init__(self, total: int, count: int = 8) -> None:
-        from belamy.core.grid import spread_indices
-
         self.wanted = set(spread_indices(total, count))
         self.kept: list[np.ndarray] = []
 
@@ -137,7 +136,7 @@ def read_video(path: Path) -> tuple[int, tuple[int, int], np.ndarray]:
         with Image.open(path) as im:
             first = np.asarray(im.convert("RGB"))
             return im.n_frames, im.size, first
-    import imageio_ffmpeg
+    imageio_ffmpeg = require("imageio_ffmpeg", "video")
 
     reader = imageio_ffmpeg.read_frames(str(path))
     meta = reader.__next__()
