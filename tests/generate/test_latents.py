@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 import torch
 
@@ -129,6 +130,7 @@ def test_use_noise_replaces_and_restores(G):
 
 def test_as_spec_takes_seeds_command_line_latents_and_specs(tmp_path):
     assert L.as_spec(42) == {"seed": 42} and L.as_spec("42") == {"seed": 42}
+    assert L.as_spec(np.int64(7)) == {"seed": 7} and type(L.as_spec(np.int64(7))["seed"]) is int
     assert L.as_spec("bookmark:anna") == {"bookmark": "anna"}
     assert L.as_spec(tmp_path / "x.safetensors") == {"file": str(tmp_path / "x.safetensors")}
     spec = {"base": {"seed": 1}, "mix": []}

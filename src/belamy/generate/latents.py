@@ -20,6 +20,7 @@ On the command line a latent is `42`, `bookmark:NAME` or a path to a `.safetenso
 from __future__ import annotations
 
 import math
+import numbers
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -168,8 +169,8 @@ def as_spec(latent: int | str | Path | dict[str, Any]) -> dict[str, Any]:
     'bookmark:NAME', a latent file or project folder) or a spec already."""
     if isinstance(latent, dict):
         return latent
-    if isinstance(latent, int) and not isinstance(latent, bool):
-        return {"seed": latent}
+    if isinstance(latent, numbers.Integral) and not isinstance(latent, bool):
+        return {"seed": int(latent)}
     if isinstance(latent, (str, Path)):
         return parse_spec(str(latent))
     raise BelamyError(f"{latent!r} is not a latent: use a seed (42), bookmark:NAME, a latent file or a spec")
