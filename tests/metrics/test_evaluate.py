@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 import torch
+from conftest import pattern_collection, run_cli, tiny_config
 
-from belamy.core.errors import BelamyError
 from belamy.api.evaluate import evaluate, evaluate_curve
 from belamy.api.sample import sample
+from belamy.core.errors import BelamyError
 from belamy.models.run import Run
-from conftest import pattern_collection, run_cli, tiny_config
 
 
 def cli(capsys, monkeypatch, *args: str) -> tuple[int, str, str]:
@@ -60,8 +60,9 @@ def test_evaluate_writes_json_html_png(run_dir: Path) -> None:
 
 
 def test_fid_with_an_injected_feature_network(run_dir: Path) -> None:
-    from belamy.metrics.features import inception_features
     from test_features import TinyNet
+
+    from belamy.metrics.features import inception_features
 
     fx = inception_features(TinyNet(), dim=8, name="tiny-local")
     result = evaluate(Run.open(run_dir), n=12, metrics=["fid", "kid"], features=fx, write=False)

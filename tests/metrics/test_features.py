@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from test_swd import gradients
 
 from belamy.core.errors import BelamyError
 from belamy.metrics.features import RAND_NAME, inception_features, random_features
 from belamy.metrics.kid import kid
-from test_swd import gradients
 
 
 def test_random_features_are_fixed_and_shaped() -> None:

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 import torch
+from conftest import pattern_collection, tiny_config
 from safetensors.torch import load_file
 
 from belamy.training import checkpoint as ckpt
-from conftest import pattern_collection, tiny_config
 
 
 def test_two_processes_match_one(tmp_path: Path):
@@ -51,8 +51,8 @@ def test_two_processes_match_one(tmp_path: Path):
 
 def test_pick_amp_on_cpu(monkeypatch):
     """bf16 where the CPU has it natively ('auto') or where asked; fp16 only on CUDA, one clear line."""
-    from belamy.core.errors import BelamyError
     from belamy.core import device
+    from belamy.core.errors import BelamyError
 
     cpu = torch.device("cpu")
     for native, expected in ((True, torch.bfloat16), (False, None)):

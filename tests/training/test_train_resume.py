@@ -8,13 +8,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from conftest import pattern_collection, tiny_config
 from safetensors.torch import load_file
 
-from belamy.core.errors import BelamyError
-from belamy.training import checkpoint as ckpt
 from belamy.api.sample import sample
 from belamy.api.train import train
-from conftest import pattern_collection, tiny_config
+from belamy.core.errors import BelamyError
+from belamy.training import checkpoint as ckpt
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +61,7 @@ def test_shared_fakes_give_g_its_exact_gradient(tiny_collection: Path, tmp_path:
     """One batch of fakes for both phases trains exactly as two forward passes of G on the same
     latents and noise would: the kept graph is G's, at the parameters it had (G does not change
     during the D phase), evaluated by the updated D. And G runs forward once a step, not twice."""
-    from belamy.training import loop
+    from belamy.training import step
 
     calls = []
 
@@ -81,8 +81,8 @@ def test_shared_fakes_give_g_its_exact_gradient(tiny_collection: Path, tmp_path:
     shared = run("shared", True)
     assert calls.count(True) == 3  # one training-mode forward of G per step
     # Two passes that draw the D phase's fakes from the G phase's latents and noise.
-    monkeypatch.setattr(loop, "PURPOSES", {**loop.PURPOSES, "z_d": loop.PURPOSES["z_g"],
-                                           "noise_d": loop.PURPOSES["noise_g"]})
+    monkeypatch.setattr(step, "PURPOSES", {**step.PURPOSES, "z_d": step.PURPOSES["z_g"],
+                                           "noise_d": step.PURPOSES["noise_g"]})
     twice = run("twice", False)
     assert calls.count(True) == 6
     for k in shared:

@@ -98,7 +98,6 @@ def _load_snapshot(run: Run, checkpoint: str | Path | None, device: torch.device
     if checkpoint is None:
         meta = run.export_meta
         return Snapshot(run.generator(device), int(meta.get("step", 0)), float(meta.get("kimg", 0.0)), run.export_path.name)
-    from belamy.training import checkpoint as ckpt
 
     path = Path(checkpoint)
     if not path.is_absolute() and not path.is_dir():

@@ -14,10 +14,10 @@ import numpy as np
 import torch
 
 from belamy.api.evaluate import evaluate
-from belamy.training.config import TrainConfig
 from belamy.generate.sample import render_batch
 from belamy.models.run import Run
 from belamy.training import train as training
+from belamy.training.config import TrainConfig
 
 
 def render_preview(G: torch.nn.Module, seeds: list[int]) -> np.ndarray:

@@ -28,8 +28,8 @@ def eval_cmd(
     device: str = typer.Option("auto", "--device"),
 ) -> None:
     """Evaluate a run: SWD, KID, precision/recall, FID and originality of N renders."""
-    from belamy.core.errors import BelamyError
     from belamy.api.evaluate import EVAL_DIR, evaluate, evaluate_curve
+    from belamy.core.errors import BelamyError
     from belamy.metrics.report import metric_lines
     from belamy.models.run import Run
 

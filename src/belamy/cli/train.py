@@ -91,11 +91,11 @@ def sample_cmd(
     originality: bool = typer.Option(True, "--originality/--no-originality", help="Store each render's nearest training image and originality score in its record."),
 ) -> None:
     """Render images by seed: PNG + record.json each, and a grid."""
-    from belamy.core.errors import BelamyError
     from belamy.api.sample import sample
+    from belamy.core.errors import BelamyError
+    from belamy.core.seeds import parse_seeds
     from belamy.generate.sample import reproduce
     from belamy.models.run import Run
-    from belamy.core.seeds import parse_seeds
 
     if record is not None:
         target = out or record.with_name(record.name.replace(".record.json", ".reproduced.png"))

@@ -8,6 +8,7 @@ import numpy as np
 from PIL import Image
 
 from belamy.core import atomic
+from belamy.core.grid import make_grid
 
 
 def save_png(arr: np.ndarray, path: Path, text: dict[str, str] | None = None) -> None:
@@ -23,8 +24,6 @@ def save_png(arr: np.ndarray, path: Path, text: dict[str, str] | None = None) ->
 
 def save_grid(images: np.ndarray, path: Path, cols: int | None = None) -> Path:
     """(N, H, W, 3) uint8 -> one contact-sheet PNG, at most 8 columns by default."""
-    from belamy.core.grid import make_grid
-
     sheet = make_grid(list(images), cols=cols or min(8, max(1, len(images))))
     with atomic.atomic_path(path, suffix=".png") as tmp:
         sheet.save(tmp, format="PNG")

@@ -20,6 +20,7 @@ import torch
 from torch import Tensor
 
 from belamy.core.errors import BelamyError
+from belamy.metrics.features import get_features
 
 
 @dataclass
@@ -88,7 +89,5 @@ def kid_images(real: Any, fake: Any, features: Any = "rand", subsets: int = 100,
                seed: int = 0) -> KIDResult:
     """KID straight from two uint8 (N, H, W, 3) image sets, in a feature space by name ('rand':
     belamy-rand-v1, no downloaded weights) or a feature extractor object. For benchmarks."""
-    from belamy.metrics.features import get_features
-
     fx = get_features(features)
     return kid(fx(real), fx(fake), subsets=subsets, subset_size=subset_size, seed=seed)

@@ -25,7 +25,6 @@ from belamy.core.config import bounds, check_fields, from_dict
 from belamy.core.errors import BelamyError
 
 
-
 class InvalidModelConfig(BelamyError, ValueError):
     """A model config the user wrote (or loaded) cannot describe a network; one-line message."""
 

@@ -8,6 +8,8 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw
 
+from belamy.core import atomic
+
 PANELS = (("loss_D", "loss_G"), ("D_real", "D_fake"), ("aug_p",), ("img_s",))
 COLOURS = ((220, 80, 60), (60, 120, 220), (60, 170, 90), (160, 90, 200))
 
@@ -59,7 +61,6 @@ def plot_panels(rows: list[dict], panels: tuple[tuple[str, ...], ...], out: Path
         draw.text((4, pt), f"{hi:.3g}", fill=(90, 90, 90))
         draw.text((4, pb - 10), f"{lo:.3g}", fill=(90, 90, 90))
     draw.text((left, im.height - 14), f"kimg {x0:.1f} .. {x1:.1f}", fill=(90, 90, 90))
-    from belamy.core import atomic
 
     with atomic.atomic_path(out, suffix=".png") as tmp:
         im.save(tmp, format="PNG")

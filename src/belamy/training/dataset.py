@@ -14,8 +14,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from belamy.data.collection import Collection
 from belamy.core.seeds import mix
+from belamy.data.collection import Collection
 
 
 @dataclass

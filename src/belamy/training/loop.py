@@ -12,44 +12,30 @@ import math
 import resource
 import signal
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
 import torch
 
-from belamy.training.config import TrainConfig
 from belamy.core.errors import BelamyError
 from belamy.core.png import save_grid
+from belamy.core.progress import make_progress
 from belamy.core.seeds import mix
+from belamy.core.version import code_version
 from belamy.models import export
 from belamy.training import checkpoint as ckpt
+from belamy.training.augment import AdaptiveP, augment
+from belamy.training.config import TrainConfig
 from belamy.training.dataset import Cursor, Dataset
 from belamy.training.distributed import Env, all_reduce_sum, barrier, broadcast_flag
 from belamy.training.ema import ema_beta, update_ema
+from belamy.training.losses import get_losses, lazy_adam
 from belamy.training.phases import Phase, d_main, d_r1, g_main
 from belamy.training.state import TrainState
+from belamy.training.step import StepInput, purpose_seed
 
 Render = Callable[[torch.nn.Module, list[int]], np.ndarray]  # (G, seeds) -> (N, H, W, 3) uint8 previews
-
-PURPOSES = {"z_d": 1, "z_g": 2, "noise_d": 3, "noise_g": 4, "aug_d_real": 5, "aug_d_fake": 6, "aug_r1": 7, "aug_g": 8}
-
-
-@dataclass
-class StepInput:
-    """What one training iteration works on: this rank's reals and latents, and seeded generators."""
-
-    real: torch.Tensor  # (B_rank, 3, R, R) in [-1, 1]
-    z_d: torch.Tensor  # (B_rank, z_dim)
-    z_g: torch.Tensor
-    seed: int
-    device: torch.device
-    batch: int  # the global batch of this step (all ranks)
-    fake: torch.Tensor | None = None  # the G phase's fakes once made (`phases.g_fake`), G's graph kept
-
-    def gen(self, purpose: str) -> torch.Generator:
-        return torch.Generator(device=self.device).manual_seed(mix(self.seed, PURPOSES[purpose]))
 
 
 class Diverged(Exception):
@@ -69,9 +55,6 @@ class Trainer:
     def __init__(self, cfg: TrainConfig, run_dir: Path, data: Dataset, env: Env, G: torch.nn.Module,
                  D: torch.nn.Module, G_ema: torch.nn.Module, state: TrainState, render: Render | None = None,
                  warn: Callable[[str], None] | None = None) -> None:
-        from belamy.training.augment import AdaptiveP
-        from belamy.training.losses import get_losses, lazy_adam
-
         self.cfg, self.run_dir, self.data, self.env = cfg, run_dir, data, env
         self.G, self.D, self.G_ema, self.state = G, D, G_ema, state
         self.render, self.warn = render, warn
@@ -111,8 +94,6 @@ class Trainer:
         return self.ada.p if self.ada is not None else self.cfg.initial_aug_p
 
     def augment(self, x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-        from belamy.training.augment import augment
-
         p = self.aug_p
         return augment(x, p, self.cfg.aug_policy, generator=generator) if p > 0 else x
 
@@ -133,8 +114,8 @@ class Trainer:
         seed = mix(cfg.seed, st.seed_offset, st.step)
         z_dim = self.G.z_dim
         zg = torch.Generator(device=env.device)
-        z_d = torch.randn(batch, z_dim, generator=zg.manual_seed(mix(seed, PURPOSES["z_d"])), device=env.device)[rows]
-        z_g = torch.randn(batch, z_dim, generator=zg.manual_seed(mix(seed, PURPOSES["z_g"])), device=env.device)[rows]
+        z_d = torch.randn(batch, z_dim, generator=zg.manual_seed(purpose_seed(seed, "z_d")), device=env.device)[rows]
+        z_g = torch.randn(batch, z_dim, generator=zg.manual_seed(purpose_seed(seed, "z_g")), device=env.device)[rows]
         if cfg.channels_last and env.device.type == "cpu":
             real = real.contiguous(memory_format=torch.channels_last)
         self._t_data += time.perf_counter() - t0
@@ -163,7 +144,6 @@ class Trainer:
     # -- the loop ----------------------------------------------------------------------------------
     def run(self, progress: bool | None = None) -> str:
         """Train until the budget is spent or a stop is requested; return why it stopped."""
-        from belamy.core.progress import make_progress
         from rich.progress import TextColumn
 
         cfg, st = self.cfg, self.state
@@ -355,8 +335,6 @@ class Trainer:
         st.last_checkpoint_images = st.images
         self._last_save_t = time.perf_counter()
         if self.env.is_main:
-            from belamy.core.version import code_version
-
             tensors, meta = self.tensors()
             state = {"train_state": st.to_dict(), "config": self.cfg.to_dict(), "code_version": code_version(), **meta}
             ckpt.save(self.run_dir, st.step, tensors, state, self.cfg.keep)

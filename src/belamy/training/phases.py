@@ -10,16 +10,14 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 import torch
 
 from belamy.training.distributed import all_reduce_grads
+from belamy.training.losses import r1_loss
+from belamy.training.step import StepContext, StepInput
 
-if TYPE_CHECKING:
-    from belamy.training.loop import StepInput, Trainer
-
-LossFn = Callable[["Trainer", "StepInput"], tuple[torch.Tensor, dict[str, torch.Tensor]]]
+LossFn = Callable[[StepContext, StepInput], tuple[torch.Tensor, dict[str, torch.Tensor]]]
 
 
 @dataclass
@@ -35,7 +33,7 @@ class Phase:
     def due(self, step: int) -> bool:
         return self.interval > 0 and step % self.interval == 0
 
-    def run(self, trainer: "Trainer", inp: "StepInput") -> dict[str, torch.Tensor]:
+    def run(self, trainer: StepContext, inp: StepInput) -> dict[str, torch.Tensor]:
         t0 = time.perf_counter()
         others = [m for m in (trainer.G, trainer.D) if m is not self.module]
         self.module.requires_grad_(True)
@@ -72,7 +70,7 @@ def _sanitize_grads(params: list[torch.nn.Parameter]) -> None:
 
 
 # -- losses of the standard phases --------------------------------------------------------------
-def d_main(t: "Trainer", inp: "StepInput") -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+def d_main(t: StepContext, inp: StepInput) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
     """D learns real from fake on augmented images (fakes from the current G, no grad into G).
 
     With `shared_fakes` they are the G phase's fakes (`g_fake`), detached.
@@ -91,17 +89,15 @@ def d_main(t: "Trainer", inp: "StepInput") -> tuple[torch.Tensor, dict[str, torc
     return loss, {"D_real": real_logits.mean(), "D_fake": fake_logits.mean()}
 
 
-def d_r1(t: "Trainer", inp: "StepInput") -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+def d_r1(t: StepContext, inp: StepInput) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
     """Lazy R1 on (augmented) reals, in float32 (its second derivatives are fragile in half precision)."""
-    from belamy.training.losses import r1_loss
-
     real = inp.real.detach().requires_grad_(True)
     logits = t.D(t.augment(real, inp.gen("aug_r1"))).float()
     penalty = r1_loss(real, logits, t.cfg.r1_gamma, every=t.cfg.r1_interval)
     return penalty, {"r1": penalty / max(t.cfg.r1_interval, 1)}
 
 
-def g_fake(t: "Trainer", inp: "StepInput") -> torch.Tensor:
+def g_fake(t: StepContext, inp: StepInput) -> torch.Tensor:
     """The step's fakes for the G phase, with G's graph, made on first use and kept in `inp`.
 
     The G phase always asks for them; with `TrainConfig.shared_fakes` the D phase asks first and
@@ -122,7 +118,7 @@ def g_fake(t: "Trainer", inp: "StepInput") -> torch.Tensor:
     return inp.fake
 
 
-def g_main(t: "Trainer", inp: "StepInput") -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+def g_main(t: StepContext, inp: StepInput) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
     """G learns to fool D on augmented fakes (augmentation is differentiable)."""
     fake = g_fake(t, inp)
     with t.env.autocast():

@@ -17,8 +17,8 @@ from typing import Any, Callable
 
 import torch
 
-from belamy.training.config import TrainConfig
 from belamy.core import atomic
+from belamy.core.device import pick_device
 from belamy.core.errors import BelamyError
 from belamy.core.png import save_grid
 from belamy.core.version import code_version
@@ -26,6 +26,7 @@ from belamy.data.collection import Collection
 from belamy.models import build_discriminator, build_generator
 from belamy.models.run import Run
 from belamy.training import checkpoint as ckpt
+from belamy.training.config import TrainConfig
 from belamy.training.curves import plot_curves
 from belamy.training.dataset import Dataset
 from belamy.training.distributed import broadcast_module, setup, teardown
@@ -141,8 +142,6 @@ def _resume_setup(out: Path, overrides: dict[str, Any]):
         setattr(cfg, k, v)
     info = json.loads((out / "run.json").read_text())
     if "amp" not in overrides and cfg.amp == "auto" and "precision" not in info:
-        from belamy.core.device import pick_device
-
         if pick_device(cfg.device).type == "cpu":
             # Runs made before `--amp auto` meant bf16 on CPUs with native bf16 trained in float32
             # on every CPU: keep them so, that they continue exactly (`--amp bf16` switches one over).
