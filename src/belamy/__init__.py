@@ -9,8 +9,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
-__all__ = ["BelamyError", "Collection", "Run", "collect", "evaluate", "resolve_train_config", "run_demo",
-           "sample", "train"]
+__all__ = ["BelamyError", "Collection", "Run", "bookmarks", "collect", "evaluate", "mix", "morph", "project",
+           "render_bookmark", "resolve_train_config", "run_demo", "sample", "save_bookmark", "series", "train",
+           "video"]
 
 from belamy.core.errors import BelamyError
 
@@ -18,6 +19,7 @@ if TYPE_CHECKING:
     from belamy.api.config import resolve_train_config
     from belamy.api.demo import run_demo
     from belamy.api.evaluate import evaluate
+    from belamy.api.explore import bookmarks, mix, morph, project, render_bookmark, save_bookmark, series, video
     from belamy.api.sample import sample
     from belamy.api.train import train
     from belamy.data.collect import collect
@@ -33,6 +35,8 @@ _LAZY = {
     "evaluate": ("belamy.api.evaluate", "evaluate"),
     "run_demo": ("belamy.api.demo", "run_demo"),
     "resolve_train_config": ("belamy.api.config", "resolve_train_config"),
+    **{name: ("belamy.api.explore", name) for name in ("series", "video", "project", "morph", "mix",
+                                                       "save_bookmark", "render_bookmark", "bookmarks")},
 }
 
 
