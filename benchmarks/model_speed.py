@@ -4,8 +4,8 @@
     python benchmarks/model_speed.py --iters 30 --no-channels-last
 
 For every preset: G and D parameter counts and the FLOPs of one D step + one G step per real image
-(forward and backward, `belamy.models.flops`). For the CPU-sized presets (default dcgan_64, the
-baseline, and stylegan2_cpu_64) it also times real training iterations on this machine: batch 32,
+(forward and backward, `belamy.models.flops`). For the CPU-sized presets (default dcgan-64, the
+baseline, and cpu-quick-64) it also times real training iterations on this machine: batch 32,
 Adam, one D step on augmented reals and fakes (DiffAugment color,translation,cutout, p=0.5) and
 one G step (fresh z, random noise, w_avg tracking, D frozen), no R1, `torch.set_num_threads(2)`.
 Presets are timed in alternating rounds so that load from other processes hits both alike; the
@@ -28,7 +28,8 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from belamy.models import build_discriminator, build_generator, presets  # noqa: E402
+from belamy.models import build_discriminator, build_generator  # noqa: E402
+from belamy.training.presets import PRESETS  # noqa: E402
 from belamy.models.flops import count_params, train_step_flops_per_image  # noqa: E402
 from belamy.training.augment import augment  # noqa: E402
 from belamy.training.losses import get_losses  # noqa: E402
@@ -43,7 +44,7 @@ class Bench:
 
     def __init__(self, name: str, batch: int, channels_last: bool, aug_p: float) -> None:
         self.name, self.batch, self.aug_p = name, batch, aug_p
-        self.cfg = presets.PRESETS[name]()
+        self.cfg = PRESETS[name]().model
         fmt = torch.channels_last if channels_last else torch.contiguous_format
         self.G = build_generator(self.cfg, seed=0).to(memory_format=fmt)
         self.D = build_discriminator(self.cfg, seed=1).to(memory_format=fmt)
@@ -86,7 +87,7 @@ class Bench:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--timed", nargs="+", default=["dcgan_64", "stylegan2_cpu_64"],
+    ap.add_argument("--timed", nargs="+", default=["dcgan-64", "cpu-quick-64"],
                     help="presets to time (CPU-sized ones)")
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--iters", type=int, default=15, help="timed iterations per preset")
@@ -101,8 +102,8 @@ def main(argv: list[str] | None = None) -> int:
     channels_last = not args.no_channels_last
 
     rows = []
-    for name, make in presets.PRESETS.items():
-        cfg = make()
+    for name, make in PRESETS.items():
+        cfg = make().model
         G, D = build_generator(cfg, seed=0), build_discriminator(cfg, seed=1)
         flops = train_step_flops_per_image(G, D, cfg)
         rows.append({"preset": name, "model": cfg.name, "resolution": cfg.resolution,

@@ -25,10 +25,11 @@ from common import write_result  # noqa: E402
 CHILD = r'''
 import json, resource, sys, time, torch
 from belamy.generate.sample import render_batch
-from belamy.models import build_generator, presets
+from belamy.models import build_generator
+from belamy.training.presets import train_preset
 name, device, threads, batch, count = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
 torch.set_num_threads(threads)
-G = build_generator(presets.PRESETS[name](), seed=0).eval().requires_grad_(False).to(device)
+G = build_generator(train_preset(name).model, seed=0).eval().requires_grad_(False).to(device)
 render_batch(G, list(range(batch)), device=device, batch=batch)  # warm-up
 if device.startswith("cuda"): torch.cuda.synchronize()
 t0 = time.perf_counter()
@@ -41,8 +42,8 @@ print("RESULT " + json.dumps(out))
 '''
 
 # (preset, resolution, batch, images on the CPU)
-CONFIGS = [("dcgan_64", 64, 16, 256), ("stylegan2_cpu_64", 64, 16, 256),
-           ("stylegan2_256", 256, 4, 16), ("stylegan2_1024", 1024, 1, 3)]
+CONFIGS = [("dcgan-64", 64, 16, 256), ("cpu-quick-64", 64, 16, 256),
+           ("portrait-256", 256, 4, 16), ("gpu-1024", 1024, 1, 3)]
 
 
 def main() -> None:
