@@ -108,3 +108,33 @@ def run_cli(monkeypatch, capsys, *args: str) -> tuple[int, str, str]:
         code = int(exc.code or 0)
     out = capsys.readouterr()
     return code, out.out, out.err
+
+
+@pytest.fixture(scope="module")
+def one_thread():
+    """Batch-1 renders and projection steps are tiny ops: on the shared 2-core machine one thread
+    is several times faster than two that wait on each other. Use with
+    `pytestmark = pytest.mark.usefixtures("one_thread")`."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    """A tiny trained StyleGAN2 Run, one per test module."""
+    return tiny_run(tmp_path_factory.mktemp("run"), "stylegan2")
+
+
+@pytest.fixture(scope="module")
+def G(run):
+    """The tiny run's generator on the CPU."""
+    return run.generator("cpu")
+
+
+def pixels(path) -> np.ndarray:
+    """An image file's RGB pixels."""
+    return np.asarray(Image.open(path).convert("RGB"))

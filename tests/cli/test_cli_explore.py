@@ -10,18 +10,12 @@ import json
 from pathlib import Path
 
 import numpy as np
-import pytest
 
-from conftest import run_cli, tiny_run
+from conftest import run_cli
 
 
 def belamy(monkeypatch, capsys, *args: str) -> tuple[int, str, str]:
     return run_cli(monkeypatch, capsys, *args)
-
-
-@pytest.fixture(scope="module")
-def run(tmp_path_factory):
-    return tiny_run(tmp_path_factory.mktemp("cli_explore"))
 
 
 def test_explore_commands(run, tmp_path, monkeypatch, capsys):

@@ -21,33 +21,11 @@ from belamy.generate.rerender import video_from_record
 from belamy.generate.sample import render_batch, render_latent, reproduce
 from belamy.generate.series import SeriesConfig, series
 from belamy.generate.video import read_video
-from conftest import tiny_run
+from conftest import pixels, tiny_run
+
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 imageio_ffmpeg = pytest.importorskip("imageio_ffmpeg")
-
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Batch-1 renders and projection steps are tiny ops: on the shared 2-core machine one thread
-    is several times faster than two that wait on each other."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
-@pytest.fixture(scope="module")
-def run(tmp_path_factory):
-    return tiny_run(tmp_path_factory.mktemp("explore"), "stylegan2")
-
-
-@pytest.fixture(scope="module")
-def G(run):
-    return run.generator("cpu")
-
-
-def pixels(path: Path) -> np.ndarray:
-    return np.asarray(Image.open(path).convert("RGB"))
 
 
 def test_series_members_sheet_and_records(run, tmp_path):

@@ -14,13 +14,7 @@ from belamy.generate.interpolate import positions
 from belamy.models import build_generator
 from conftest import tiny_config
 
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(scope="module")

@@ -19,29 +19,9 @@ from belamy.generate.mixing import mix, mix_spec
 from belamy.generate.project import ProjectConfig, project, projection_folder
 from belamy.generate.sample import render_latent, reproduce, sample
 from belamy.generate.series import SeriesConfig, series, series_folder, sheet_path
-from conftest import tiny_run
+from conftest import pixels
 
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
-@pytest.fixture(scope="module")
-def run(tmp_path_factory):
-    return tiny_run(tmp_path_factory.mktemp("mixing"), "stylegan2")
-
-
-@pytest.fixture(scope="module")
-def G(run):
-    return run.generator("cpu")
-
-
-def pixels(path: Path) -> np.ndarray:
-    return np.asarray(Image.open(path).convert("RGB"))
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def test_mix_returns_the_render_and_a_record_that_reproduces_it(run, G, tmp_path):
