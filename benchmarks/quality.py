@@ -19,7 +19,11 @@ model's idle speed).
 
 Collections: `demo` (the built-in procedural portraits, 300 at 64 px) and `clipart` (the 400
 public-domain drawings of people in Debian's openclipart-png, fetched with `apt-get download` into
-the cache folder and collected at 64 px on white; nothing is committed). Each (collection, model)
+the cache folder and collected at 64 px on white; nothing is committed), and three from Debian's
+Battle for Wesnoth 1.16 packages (GPL-2+ art, fetched the same way): `portraits` (241 painted
+figures, padded on white), `sprites` (the units' standing sprites, drawings of one subject on
+white, animation frames left out) and `scenes` (the campaigns' painted story pictures, cropped;
+only about 80). Each (collection, model)
 trains once in a subprocess; at each budget in `--budgets` the run is resumed up to that total
 training time, so the 5-minute figure and the 30-minute figure come from one run (re-invoking with
 the same --work resumes every run; a budget a run has already passed is skipped). A model whose
@@ -30,7 +34,10 @@ weights) of N renders against half A of the collection, where N is the size of h
 is A against B. Recall says how much of the collection's variety the renders cover, which SWD
 mixes with everything else. Originality: how many of the N renders are near copies of a training
 image (`belamy.metrics.originality`, score < 0.5). Renders use truncation 1 (no cherry-picking) and the
-EMA generator. Also reported: images shown, img/s, and the run's peak resident memory.
+EMA generator. SWD is given per Laplacian level (64/32/16 px), each the median over seeds; `layout`
+says how much of the frame the ink covers, how far off-centre and how deep (pale) it is, and how
+many images carry an augmentation's mark (translation's mid-grey edge, cutout's grey square);
+`--relayout WORK` adds it to an older result. Also reported: images shown, img/s, and the run's peak resident memory.
 
 Outside peers (lightweight-gan, stylegan2-pytorch from PyPI) hard-code CUDA and pull a CUDA build of
 torch: the table says whether they are installed here, and `benchmarks/peers.py` trains them at
@@ -46,6 +53,7 @@ import argparse
 import importlib.util
 import json
 import os
+import shutil
 import subprocess
 import sys
 import threading
@@ -81,23 +89,105 @@ def clipart_folder(cache: Path) -> Path:
     return folder
 
 
+def debian_tree(cache: Path, folder: str, packages: list[str]) -> Path:
+    """Debian `packages` downloaded once into `cache` and unpacked together into cache/FOLDER."""
+    root = cache / folder
+    if (root / ".unpacked").is_file():
+        return root
+    debs = cache / f"{folder}-debs"
+    debs.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["apt-get", "download", *packages], cwd=debs, check=True, capture_output=True)
+    for deb in sorted(debs.glob("*.deb")):
+        subprocess.run(["dpkg-deb", "-x", str(deb), str(root)], check=True)
+    (root / ".unpacked").write_text("\n".join(packages) + "\n")
+    return root
+
+
+WESNOTH = "usr/share/games/wesnoth/1.16/data"
+WESNOTH_CAMPAIGNS = ["httt", "tsg", "trow", "ttb", "ei", "utbs", "did", "nr", "sof", "sotbe", "l", "thot", "low",
+                     "dm", "dw", "sota"]
+# words of a Wesnoth unit sprite's file name that mark an animation frame, another facing or an effect
+# layer, not the unit itself (a word that ends in a digit is a frame too)
+SPRITE_FRAMES = {"attack", "defend", "die", "death", "dying", "idle", "melee", "ranged", "magic", "bob", "fly",
+                 "takeoff", "inhale", "landing", "leading", "healing", "moving", "run", "swim", "water", "sleep",
+                 "bow", "crossbow", "sword", "blade", "shadow", "torch", "overlay", "hover", "glow", "flame", "tail",
+                 "dust", "top", "rise", "launch", "throw", "se", "ne", "sw", "nw", "n", "s", "e", "w"}
+
+
+def wesnoth_sprite(path: Path) -> bool:
+    """A unit's standing sprite (units/.../spearman.png), not one of its animation frames, facings or
+    effect layers (spearman-attack-2.png, spearman-ne.png, spearman-bow.png, fire-ant-flame3.png)."""
+    words = path.stem.lower().replace("+", "-").replace("_", "-").split("-")
+    return path.suffix.lower() == ".png" and "units" in path.parts and not any(
+        w in SPRITE_FRAMES or w[-1:].isdigit() for w in words)
+
+
+def wesnoth_story(path: Path) -> bool:
+    """A campaign's painted story picture (images/story/*.jpg|png), not a title logo."""
+    return (path.suffix.lower() in (".jpg", ".jpeg", ".png", ".webp") and path.parent.name == "story"
+            and path.parent.parent.name == "images" and "logo" not in path.stem.lower())
+
+
+def wesnoth_portrait(path: Path) -> bool:
+    """A painted character portrait (images/portraits/**/*.png); transparent around the figure."""
+    return path.suffix.lower() == ".png" and "portraits" in path.parts and "images" in path.parts
+
+
+def staged(files: list[Path], folder: Path) -> Path:
+    """The chosen `files` linked flat into `folder` (numbered, so equal names stay apart) for `belamy collect`."""
+    if folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+    for i, f in enumerate(files):
+        (folder / f"{i:04d}-{f.name}").symlink_to(f.resolve())
+    return folder
+
+
+def wesnoth_files(cache: Path, kind: str) -> list[Path]:
+    """The images of one kind from Debian's Wesnoth 1.16 packages (GPL-2+ art): `portraits` (painted
+    figures, wesnoth-1.16-data), `sprites` (the units' standing sprites, wesnoth-1.16-data) or `story`
+    (the painted story pictures of wesnoth-1.16-data and the 16 campaign packages)."""
+    packages = ["wesnoth-1.16-data"] + ([f"wesnoth-1.16-{c}" for c in WESNOTH_CAMPAIGNS] if kind == "story" else [])
+    root = debian_tree(cache, "wesnoth" if kind != "story" else "wesnoth-story", packages) / WESNOTH
+    keep = {"portraits": wesnoth_portrait, "sprites": wesnoth_sprite, "story": wesnoth_story}[kind]
+    return sorted(f for f in root.rglob("*") if f.is_file() and keep(f.relative_to(root)))
+
+
+COLLECTIONS = {  # name: (how it is fitted to a square, licence, author, what it is)
+    "demo": ("", "", "", "the built-in procedural portraits"),
+    "clipart": ("pad", "CC0-1.0", "openclipart.org contributors", "drawings of people on white (openclipart-png)"),
+    "portraits": ("pad", "GPL-2.0-or-later", "Battle for Wesnoth artists",
+                  "painted figures on white (wesnoth-1.16-data portraits)"),
+    "sprites": ("pad", "GPL-2.0-or-later", "Battle for Wesnoth artists",
+                "drawings of one subject, a standing unit, on white (wesnoth-1.16-data unit sprites)"),
+    "scenes": ("crop", "GPL-2.0-or-later", "Battle for Wesnoth artists",
+               "painted scenes (wesnoth-1.16 story pictures, data and 16 campaigns)"),
+}
+
+
 def prepare(name: str, cache: Path) -> Path:
     out = cache / f"collection-{name}-64"
     if (out / "collection.json").is_file():
         return out
+    if name not in COLLECTIONS:
+        raise SystemExit(f"unknown collection {name!r}: {', '.join(COLLECTIONS)}")
     if name == "demo":
         belamy("collect", "--demo", "portraits", "-o", str(out), "--size", "64")
-    elif name == "clipart":
-        belamy("collect", str(clipart_folder(cache)), "-o", str(out), "--size", "64", "--fit", "pad",
-               "--background", "white", "--license", "CC0-1.0", "--author", "openclipart.org contributors")
-    else:
-        raise SystemExit(f"unknown collection {name!r}: demo or clipart")
+        return out
+    fit, license_, author, _ = COLLECTIONS[name]
+    source = clipart_folder(cache) if name == "clipart" else staged(
+        wesnoth_files(cache, {"portraits": "portraits", "sprites": "sprites", "scenes": "story"}[name]),
+        cache / f"staged-{name}")
+    belamy("collect", str(source), "-o", str(out), "--size", "64", "--fit", fit, "--background", "white",
+           "--license", license_, "--author", author)
     return out
 
 
 def halves(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Two random disjoint halves of n images, of equal size (SWD compares equal counts): with an
+    odd n, one image is in neither."""
     order = np.random.default_rng(seed).permutation(n)
-    return np.sort(order[: n // 2]), np.sort(order[n // 2:])
+    return np.sort(order[: n // 2]), np.sort(order[n // 2: 2 * (n // 2)])
 
 
 def peers_status() -> dict[str, str]:
@@ -123,6 +213,35 @@ def idle_speeds(path: Path = ROOT / "benchmarks" / "results" / "train_speed.json
                 if r["config"] == key and r.get("resolution", 64) == 64} for m, key in pick.items()}
 
 
+def layout(images: np.ndarray, ink: int = 24, grey: int = 6) -> dict:
+    """Where the picture is and whether augmentation marks leaked into it, for (N, H, W, 3) uint8
+    images on a light ground: the means over images of `coverage` (the fraction of pixels farther
+    than `ink` from white in some channel), `offset` (the distance of that ink's centroid from the
+    centre, in image sizes), `depth` (how far the inked pixels are from white, 0-1: low is pale);
+    and the fraction of images with `grey_edge`, an outermost row or column at least 90% mid-grey
+    (within `grey` of 127.5: the zero fill of `translation` in [-1, 1]) or a `grey_square` of
+    16 x 16 mid-grey pixels (the zeros of `cutout`, whose 32 px square keeps at least a 16 px quarter
+    inside the frame)."""
+    x = images.astype(np.float32)
+    _, h, w, _ = x.shape
+    dist = (255.0 - x).max(axis=3)  # (N, H, W): 0 on white
+    mask = dist > ink
+    area = mask.sum(axis=(1, 2))
+    yy, xx = np.mgrid[0:h, 0:w]
+    safe = np.maximum(area, 1)
+    cy = (mask * yy).sum(axis=(1, 2)) / safe - (h - 1) / 2
+    cx = (mask * xx).sum(axis=(1, 2)) / safe - (w - 1) / 2
+    offset = np.where(area > 0, np.hypot(cy / h, cx / w), 0.0)
+    depth = (dist * mask).sum(axis=(1, 2)) / safe / 255.0
+    g = (np.abs(x - 127.5) <= grey).all(axis=3)  # (N, H, W) mid-grey pixels
+    edge = np.stack([g[:, 0, :].mean(1), g[:, -1, :].mean(1), g[:, :, 0].mean(1), g[:, :, -1].mean(1)], 1)
+    ii = np.pad(g.cumsum(1).cumsum(2), ((0, 0), (1, 0), (1, 0)))  # integral image
+    k = 16
+    block = ii[:, k:, k:] - ii[:, :-k, k:] - ii[:, k:, :-k] + ii[:, :-k, :-k]  # grey pixels per k x k window
+    return {"coverage": float(mask.mean()), "offset": float(offset.mean()), "depth": float(depth.mean()),
+            "grey_edge": float((edge.max(1) >= 0.9).mean()), "grey_square": float((block == k * k).any(axis=(1, 2)).mean())}
+
+
 class Judge:
     """The measures of one collection: SWD, KID, precision and recall against half A (the floor
     is A against B), originality against the whole collection."""
@@ -146,7 +265,7 @@ class Judge:
         feats = self.fx(fake)
         pr = precision_recall(self.feats_a, feats)
         out = {"swd": swd(self.real_a, fake, seed=0), "kid": kid(self.feats_a, feats, seed=0).to_dict(),
-               "precision": pr.precision, "recall": pr.recall}
+               "precision": pr.precision, "recall": pr.recall, "layout": layout(fake)}
         if originality:
             out["originality"] = summarize(self.reference.check(fake, self.fx))
         return out
@@ -161,7 +280,7 @@ def measure(run_dir: Path, judge: Judge) -> tuple[dict, np.ndarray]:
     fake = render_batch(run.generator("cpu"), list(range(judge.n)), truncation=1.0)
     stats = [r for r in run.stats() if "img_s" in r]
     return {**judge.score(fake), "kimg": stats[-1]["kimg"] if stats else None,
-            "seconds": stats[-1]["seconds"] if stats else None,
+            "seconds": stats[-1]["seconds"] if stats else None, "aug_p": stats[-1].get("aug_p") if stats else None,
             "img_s": round(float(np.median([r["img_s"] for r in stats[1:]] or [0])), 1),
             "peak_rss_mb": max((r.get("mem_mb", {}).get("rss_peak", 0) for r in stats), default=None)}, fake
 
@@ -202,6 +321,26 @@ def rescore(result: Path, work: Path) -> None:
               f"{before} -> {row['originality']['near_copies']}", file=sys.stderr)
     data["medians"] = median_rows(data["rows"], data["floors"])
     data["rescored"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+    result.write_text(json.dumps(data, indent=2))
+
+
+def relayout(result: Path, work: Path) -> None:
+    """Add the layout measure (and ADA's p at the end) to a finished benchmark's rows from the renders
+    and stats saved in WORK, and to its floors from the collections (for results from before it)."""
+    from belamy.data.collection import Collection
+    from belamy.models.run import Run
+
+    data = json.loads(result.read_text())
+    cache = Path.home() / ".cache" / "belamy-bench"
+    for c, floor in data["floors"].items():
+        images = Collection.open(prepare(c, cache)).load()
+        floor["layout"] = layout(images[halves(len(images))[1]])
+    for row in data["rows"]:
+        run_dir = work / run_name(row["collection"], row["model"], row["seed"])
+        row["layout"] = layout(np.load(run_dir / f"renders-{row['minutes']:g}.npy"))
+        stats = [r for r in Run.open(run_dir).stats() if "aug_p" in r]
+        row.setdefault("aug_p", stats[-1]["aug_p"] if stats else None)
+    data["medians"] = median_rows(data["rows"], data["floors"])
     result.write_text(json.dumps(data, indent=2))
 
 
@@ -284,6 +423,12 @@ def reused_rows(job: dict, previous: dict, reuse_work: Path) -> list[tuple[dict,
     return rows
 
 
+def level_medians(swds: list[dict]) -> dict:
+    """The median over seeds of each SWD level (and of their mean), each level on its own: the
+    median seed's levels (`swd` in a median row) can hide a level that most seeds get wrong."""
+    return {k: float(np.median([s[k] for s in swds])) for k in swds[0]}
+
+
 def median_rows(rows: list[dict], floors: dict) -> list[dict]:
     """One row per (collection, model, budget): the median over seeds of SWD and KID (the seed
     with the median SWD gives the per-level figures), the worst near-copy count."""
@@ -297,6 +442,9 @@ def median_rows(rows: list[dict], floors: dict) -> list[dict]:
         out.append({**mid, "seed": None, "seeds": [r["seed"] for r in group],
                     "swd_seeds": [round(r["swd"]["mean"], 1) for r in group],
                     "swd": {**mid["swd"], "mean": swd_med},
+                    "swd_levels": level_medians([r["swd"] for r in group]),
+                    **({"layout": level_medians([r["layout"] for r in group])}
+                       if all("layout" in r for r in group) else {}),
                     "kid": {**mid["kid"], "mean": float(np.median([r["kid"]["mean"] for r in group]))},
                     **{k: float(np.median([r[k] for r in group])) for k in ("precision", "recall")
                        if all(k in r for r in group)},
@@ -343,9 +491,13 @@ def main() -> None:
                          "two checkpoints, a steadier figure than one checkpoint's")
     ap.add_argument("--rescore", type=Path, default=None, metavar="WORK",
                     help="only recount near copies of results/NAME.json from the renders saved in WORK")
+    ap.add_argument("--relayout", type=Path, default=None, metavar="WORK",
+                    help="only add the layout measure to results/NAME.json from the renders saved in WORK")
     args = ap.parse_args()
     if args.rescore:
         return rescore(ROOT / "benchmarks" / "results" / f"{args.name}.json", args.rescore)
+    if args.relayout:
+        return relayout(ROOT / "benchmarks" / "results" / f"{args.name}.json", args.relayout)
 
     from concurrent.futures import ThreadPoolExecutor
 
@@ -418,21 +570,31 @@ def main() -> None:
           f"SWD x1e3, lower is better; median over seeds {args.seeds}; floor = two halves of the collection)\n")
     head = f"{'collection':10s} {'model':10s} {unit:>6s} {'kimg':>6s} {'img/s':>6s} {'peak MB':>8s} " \
            f"{'SWD':>7s} {'x floor':>8s} {'x dcgan':>8s} {'KIDx1e3':>8s} {'prec':>5s} {'recall':>6s} {'copies':>7s}   " \
-           "SWD per level (64/32/16 px), seeds"
+           "SWD per level (64/32/16 px, each the median over seeds), seeds"
     print(head)
     for cname, fl in floors.items():
         print(f"{cname:10s} {'floor':10s} {'':>6s} {'':>6s} {'':>6s} {'':>8s} {fl['swd']['mean']:7.1f} "
-              f"{1.0:8.2f} {'':>8s} {fl['kid']['mean'] * 1e3:8.2f} {fl['precision']:5.2f} {fl['recall']:6.2f}")
+              f"{1.0:8.2f} {'':>8s} {fl['kid']['mean'] * 1e3:8.2f} {fl['precision']:5.2f} {fl['recall']:6.2f} "
+              f"{'':>7s}   " + "/".join(f"{v:.0f}" for k, v in fl["swd"].items() if k != "mean"))
         for row in [r for r in medians if r["collection"] == cname]:
             base = next((r for r in medians if r["collection"] == cname and r["model"] == "dcgan"
                          and r["minutes"] == row["minutes"]), None)
             vs = f"{row['swd']['mean'] / base['swd']['mean']:8.2f}" if base else f"{'-':>8s}"
-            levels = "/".join(f"{v:.0f}" for k, v in row["swd"].items() if k != "mean")
+            levels = "/".join(f"{v:.0f}" for k, v in row["swd_levels"].items() if k != "mean")
             print(f"{cname:10s} {row['model']:10s} {row['minutes']:6g} {row['kimg']:6.1f} {row['img_s']:6.1f} "
                   f"{row['peak_rss_mb']:8.0f} {row['swd']['mean']:7.1f} {row['swd_vs_floor']:8.2f} {vs} "
                   f"{row['kid']['mean'] * 1e3:8.2f} {row.get('precision', float('nan')):5.2f} "
                   f"{row.get('recall', float('nan')):6.2f} {row['originality']['near_copies']:7d}   {levels}  "
                   f"{row['swd_seeds']}" + (f"  steady {row['swd_steady']:.1f}" if "swd_steady" in row else ""))
+    print("\nlayout (medians over seeds): ink coverage, centroid offset, ink depth (low: pale), images with a "
+          "mid-grey edge (translation's fill) or square (cutout's), ADA's p at the end")
+    for cname, fl in floors.items():
+        for label, r in [("floor", fl)] + [(f"{m['model']} {m['minutes']:g}", m) for m in medians
+                                           if m["collection"] == cname]:
+            if "layout" in r:
+                lay = r["layout"]
+                print(f"{cname:10s} {label:16s} {lay['coverage']:6.3f} {lay['offset']:6.3f} {lay['depth']:6.3f} "
+                      f"{lay['grey_edge']:6.3f} {lay['grey_square']:6.3f}  {r.get('aug_p') or '':}")
     peers = peers_status()
     for name, why in peers.items():
         print(f"{name}: {why}")
