@@ -70,8 +70,8 @@ def test_odd_names_reach_the_terminal_readably(tmp_path: Path):
     out = os.path.join(os.fsencode(tmp_path), b"out \xfc")
     env = {"BELAMY_PROGRESS": "0", "PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "LANG": "C.UTF-8",
            "PYTHONUTF8": "0", "COLUMNS": "200"}  # stdout encodes strictly, as on a user's UTF-8 terminal
-    r = subprocess.run([sys.executable, "-m", "belamy", "collect", str(src), "-o", out, "--size", "32", "--workers", "1",
-                        "--credits", str(tmp_path / "credits.csv")], capture_output=True, env=env)
+    r = subprocess.run([sys.executable, "-m", "belamy", "collect", str(src), "-o", out, "--size", "32",
+                        "--workers", "1", "--credits", str(tmp_path / "credits.csv")], capture_output=True, env=env)
     stdout, stderr = r.stdout.decode("utf-8"), r.stderr.decode("utf-8")
     assert r.returncode == 0, stderr
     assert "caf\\xe9.png" in stdout and "[red]bad.png" in stdout and "[/missing].png" in stdout

@@ -43,7 +43,8 @@ def test_names_stored_losslessly_and_shown_readably(tmp_path: Path):
     assert display(uri).endswith("/src/caf\\xe9 \\xff.png") and display_name(uri) == "caf\\xe9 \\xff.png"
     assert stored("src/Porträt — 肖像 #1.png") == "src/Porträt — 肖像 #1.png"  # a UTF-8 name is kept as is
     assert display("src/Porträt — 肖像 #1.png") == "src/Porträt — 肖像 #1.png"
-    assert display("https://xn--bcher-kva.example/Portr%C3%A4t%20one.png?x=1") == "https://bücher.example/Porträt one.png?x=1"
+    idn = "https://xn--bcher-kva.example/Portr%C3%A4t%20one.png?x=1"
+    assert display(idn) == "https://bücher.example/Porträt one.png?x=1"
     assert display("https://example.org/caf%E9.png") == "https://example.org/caf%E9.png"  # not UTF-8: kept escaped
 
 
@@ -116,7 +117,7 @@ def test_zip_members_in_legacy_encodings(tmp_path: Path):
         b"Ren\xe9e.png": encode(pattern(3), "PNG"),  # cp1252 bytes: not UTF-8, shown as cp437 decodes them
     })
     side = tmp_path / "credits.csv"
-    side.write_bytes("file,author,license\n".encode() + "café.png,Ann,CC0-1.0\nPorträt.png,Bo,CC0-1.0\n".encode("utf-8")
+    side.write_bytes("file,author,license\ncafé.png,Ann,CC0-1.0\nPorträt.png,Bo,CC0-1.0\n".encode("utf-8")
                      + "Renée.png,Renée Maler,CC-BY-4.0\n".encode("cp1252"))  # one legacy row in a UTF-8 file
     coll = belamy.collect([str(z)], tmp_path / "coll", size=32, workers=1, credits=side)
     strict_utf8(coll.path / "manifest.jsonl")
@@ -226,3 +227,29 @@ def test_png_text_chunks_take_any_name(tmp_path: Path):
     path = tmp_path / "r.png"
     save_png(np.zeros((8, 8, 3), np.uint8), path, {"belamy:record": json.dumps(record, ensure_ascii=False)})
     assert json.loads(Image.open(path).text["belamy:record"]) == record
+
+
+def test_eval_report_and_picture_show_credited_titles(tmp_path: Path):
+    """Titles reach the HTML report and the originality picture; a legacy sidecar's bytes arrive as text."""
+    import numpy as np
+
+    from belamy.metrics.report import originality_sheet, write_report
+
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "one.png").write_bytes(encode(pattern(1), "PNG"))
+    side = tmp_path / "credits.csv"
+    side.write_bytes(b"file,title,author\none.png,Caf\xe9 <b>& \xe9t\xe9,Ren\xe9e\n")
+    coll = belamy.collect([str(src)], tmp_path / "coll", size=32, workers=1, credits=side)
+    row = coll.manifest[0]
+    assert (row["title"], row["author"]) == ("Café <b>& été", "Renée")
+    near = {"title": row["title"], "author": row["author"], "id": row["id"], "index": 0, "flipped": False}
+    render = {"seed": 0, "score": 0.4, "near_copy": True, "nearest": near, "pixel": {"distance": 1.0},
+              "feature": {"distance": 0.1}}
+    result = {"run": "r", "source": "ema", "step": 1, "kimg": 0.1, "n": 1, "seeds": [0, 0], "truncation": 1.0,
+              "reals": 1, "resolution": 32, "features": {"name": "pixels"}, "created": "now",
+              "metrics": {"originality": {"renders": [render], "score_median": 0.4, "score_min": 0.4,
+                                          "near_copies": 1, "count": 1, "threshold": 0.5}}}
+    sheet = originality_sheet([render], np.zeros((1, 32, 32, 3), np.uint8), coll.load(), tmp_path / "o.png")
+    html = strict_utf8(write_report(result, tmp_path / "report.html", sheet))
+    assert "Café &lt;b&gt;&amp; été" in html and "Renée" in html and "<b>&" not in html

@@ -30,7 +30,7 @@ def collect_cmd(
     credits: Optional[Path] = typer.Option(None, "--credits", help="CSV or JSON-lines sidecar with file/url, title, author, date, license, source_url."),
     license: Optional[str] = typer.Option(None, "--license", help="SPDX licence for images the credits don't cover."),
     author: Optional[str] = typer.Option(None, "--author", help="Author for images the credits don't cover."),
-    near_threshold: int = typer.Option(6, "--near-threshold", help="Max perceptual-hash distance (of 64 bits) for near duplicates; -1 keeps them."),
+    near_threshold: int = typer.Option(20, "--near-threshold", help="Perceptual-hash distance (of 64 bits) within which images are compared on thumbnails as near duplicates; -1 keeps them."),
     min_side: int = typer.Option(0, "--min-side", help="Skip images whose short side is smaller (0: size/4)."),
     strict: bool = typer.Option(False, "--strict", help="Fail (and change nothing) if any file is skipped."),
     workers: int = typer.Option(0, "--workers", help="Decoding processes (0: one per CPU core)."),
@@ -76,6 +76,8 @@ def print_report(coll, examples: int = 5) -> None:
         t.add_row("credits updated", str(rep.credits_updated))
     t.add_row("exact duplicates removed", str(len(rep.exact_duplicates)))
     t.add_row("near duplicates removed", str(len(rep.near_duplicates)))
+    if rep.near_threshold >= 0:
+        t.add_row("  found within", f"hash distance {rep.near_threshold}, difference {rep.near_difference:g}")
     t.add_row("skipped", f"[yellow]{len(rep.skipped)}[/]" if rep.skipped else "0")
     for reason, n in rep.skip_reasons().most_common():
         t.add_row(f"  {reason}", str(n))

@@ -2,9 +2,10 @@
 
 The pipeline is: enumerate items from every source (lazily) -> read bytes -> sha256 (exact
 duplicates and images already in the collection stop here) -> decode and prepare in worker
-processes -> perceptual-hash near-duplicate check -> append to the collection being written ->
-commit atomically. Every file that can't be used becomes a line in the report; nothing stops the
-run except a user error about the run itself (bad size, bad credits file, missing source).
+processes -> near-duplicate check (hash candidates confirmed on thumbnails, see `dedupe`) ->
+append to the collection being written -> commit atomically. Every file that can't be used
+becomes a line in the report; nothing stops the run except a user error about the run itself
+(bad size, bad credits file, missing source).
 """
 
 from __future__ import annotations
@@ -22,13 +23,15 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from belamy.core import atomic
 from belamy.data.config import CollectConfig
 from belamy.data import sources as src
 from belamy.data.collection import META_FILE, Collection, CollectionWriter, write_preview
 from belamy.data.credits import Credits, load_credits
 from belamy.data.decode import Decoded, DecodeOptions, Skip, decode
-from belamy.data.dedupe import NearIndex
+from belamy.data.dedupe import NEAR_DIFFERENCE, NearFinder
 from belamy.data import names
 from belamy.core.errors import BelamyError
 from belamy.core.version import code_version
@@ -47,6 +50,8 @@ class CollectReport:
     skipped: list[dict[str, str]] = field(default_factory=list)
     credit_warnings: list[str] = field(default_factory=list)
     credits_unmatched: list[str] = field(default_factory=list)
+    near_threshold: int = -1  # hash radius for near-duplicate candidates (-1: no near-duplicate check)
+    near_difference: float = NEAR_DIFFERENCE  # largest thumbnail difference of a confirmed near duplicate
     seconds: float = 0.0
     decoded: int = 0
     total: int = 0
@@ -95,7 +100,8 @@ def collect(
         raise BelamyError(
             f"{out} holds {base.size} px images; re-run with --size {base.size} or collect into a new folder"
         )
-    report = CollectReport(sources=[_stored_source(s) for s in sources], credit_warnings=list(lookup.warnings))
+    report = CollectReport(sources=[_stored_source(s) for s in sources], credit_warnings=list(lookup.warnings),
+                           near_threshold=cfg.near_threshold)
     started = time.perf_counter()
     writer = CollectionWriter(out, cfg.size, base)
     try:
@@ -118,6 +124,7 @@ def collect(
             "fit": cfg.fit,
             "background": cfg.background,
             "near_threshold": cfg.near_threshold,
+            "near_difference": NEAR_DIFFERENCE,
             "code_version": code_version(),
         }
         report_path = _write_report(out, report)
@@ -149,7 +156,7 @@ def _ingest(
         src.iter_source(s, max_bytes=cfg.max_bytes, demo_count=cfg.demo_count, fetch=fetcher) for s in sources
     )
     known = {row["sha256"]: i for i, row in enumerate(writer.rows)}
-    near = NearIndex()
+    near = NearFinder(cfg.near_threshold, NEAR_DIFFERENCE, writer.image)
     for r in writer.rows:
         near.add((int(r["phash"], 16), int(r["dhash"], 16)), bytes.fromhex(r["colors"]), r["id"])
     opts = DecodeOptions(cfg.size, cfg.fit, cfg.background, cfg.effective_min_side, cfg.max_pixels)
@@ -214,12 +221,15 @@ def _update_credits(row: dict[str, Any], item: src.Item, lookup: Credits, cfg: C
     return bool(changed)
 
 
-def _keep(item: src.Item, sha: str, dec: Decoded, near: NearIndex, writer: CollectionWriter,
+def _keep(item: src.Item, sha: str, dec: Decoded, near: NearFinder, writer: CollectionWriter,
           lookup: Credits, cfg: CollectConfig, report: CollectReport) -> None:
     if cfg.near_threshold >= 0:
-        hit = near.nearest((dec.phash, dec.dhash), dec.colors)
-        if hit is not None and hit[1] <= cfg.near_threshold:
-            report.near_duplicates.append(_entry(item.uri, duplicate_of=hit[0], distance=hit[1]))
+        pixels = np.frombuffer(dec.pixels, dtype=np.uint8).reshape(cfg.size, cfg.size, 3)
+        hit = near.find((dec.phash, dec.dhash), dec.colors, pixels)
+        if hit is not None:
+            report.near_duplicates.append(_entry(item.uri, duplicate_of=hit.ident, distance=hit.distance,
+                                                 difference=round(hit.difference, 3),
+                                                 **({"cropped": True} if hit.cropped else {})))
             return
     ident = sha[:16]
     row: dict[str, Any] = {

@@ -157,6 +157,7 @@ class CollectionWriter:
         else:
             self._tmp_images.write_bytes(b"")
         self._fh = open(self._tmp_images, "ab")
+        self._reader = None  # opened on the first `image` call
         self.rows: list[dict[str, Any]] = list(self.base.manifest) if self.base else []
 
     def append(self, pixels: bytes, row: dict[str, Any]) -> int:
@@ -167,19 +168,39 @@ class CollectionWriter:
         self.rows.append(row)
         return row["index"]
 
+    def image(self, index: int) -> np.ndarray:
+        """The prepared pixels of row `index` (kept before or in this run), as (size, size, 3) uint8."""
+        n = self.size * self.size * 3
+        self._fh.flush()
+        if self._reader is None:
+            self._reader = open(self._tmp_images, "rb")
+        self._reader.seek(index * n)
+        data = self._reader.read(n)
+        if len(data) != n:
+            raise IndexError(f"no image {index} in {self.path}")
+        return np.frombuffer(data, dtype=np.uint8).reshape(self.size, self.size, 3)
+
+    def _close_reader(self) -> None:
+        if self._reader is not None:
+            self._reader.close()
+            self._reader = None
+
     def commit(self, meta: dict[str, Any]) -> Collection:
+        self._close_reader()
         self._fh.flush()
         os.fsync(self._fh.fileno())
         self._fh.close()
         meta = {**meta, "format": FORMAT, "version": VERSION, "size": self.size, "count": len(self.rows),
                 "images": {"file": IMAGES_FILE, "dtype": "uint8", "shape": [len(self.rows), self.size, self.size, 3]}}
-        manifest = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in self.rows).encode("utf-8")  # fails before any rename
+        # encoded before any rename, so a row that cannot be written leaves the collection as it was
+        manifest = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in self.rows).encode("utf-8")
         os.replace(self._tmp_images, self.path / IMAGES_FILE)
         atomic.write_bytes(self.path / MANIFEST_FILE, manifest)
         atomic.write_json(self.path / META_FILE, meta)
         return Collection.open(self.path)
 
     def abort(self) -> None:
+        self._close_reader()
         if not self._fh.closed:
             self._fh.close()
         self._tmp_images.unlink(missing_ok=True)

@@ -16,8 +16,9 @@ class CollectConfig:
     size: int = 256
     fit: Literal["crop", "pad", "stretch"] = "crop"  # for non-square images
     background: str = "white"  # colour behind transparency and padding
-    # max Hamming distance (of 64 bits, both DCT and gradient hashes) for near duplicates (-1: off)
-    near_threshold: int = field(default=6, metadata=bounds(-1, 32))
+    # Hamming radius (of 64 bits, both DCT and gradient hashes) of near-duplicate candidates, each
+    # then confirmed on thumbnails (see belamy.data.dedupe; -1: no near-duplicate check)
+    near_threshold: int = field(default=20, metadata=bounds(-1, 32))
     min_side: int = field(default=0, metadata=bounds(0))  # skip images whose short side is below this (0: size // 4)
     max_pixels: int = field(default=89_478_485, metadata=bounds(1))  # larger images are decompression bombs
     max_bytes: int = field(default=256 * 1024 * 1024, metadata=bounds(1))  # larger files are skipped
@@ -34,7 +35,7 @@ class CollectConfig:
         if isinstance(s, int) and (s < 32 or s > 1024 or s & (s - 1)):
             raise BelamyError(f"--size must be a power of two from 32 to 1024, got {s}")
         if isinstance(self.near_threshold, int) and self.near_threshold > 32:
-            raise BelamyError("--near-threshold above 32 of 64 bits would merge unrelated images: use 0-16")
+            raise BelamyError("--near-threshold above 32 of 64 bits is no longer near: use 0-24")
         check_fields(self, "collect config")
         from PIL import ImageColor
 

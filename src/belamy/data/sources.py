@@ -42,7 +42,8 @@ def classify(source: str) -> str:
         return "url"
     p = Path(source)
     if not p.exists():
-        raise BelamyError(f"source not found: {names.display(source)} (give a folder, a .zip, a URL list file or --demo portraits)")
+        raise BelamyError(f"source not found: {names.display(source)} "
+                          "(give a folder, a .zip, a URL list file or --demo portraits)")
     if p.is_dir():
         return "dir"
     if zipfile.is_zipfile(p) or p.suffix.lower() == ".zip":
