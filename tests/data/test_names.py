@@ -253,3 +253,25 @@ def test_eval_report_and_picture_show_credited_titles(tmp_path: Path):
     sheet = originality_sheet([render], np.zeros((1, 32, 32, 3), np.uint8), coll.load(), tmp_path / "o.png")
     html = strict_utf8(write_report(result, tmp_path / "report.html", sheet))
     assert "Café &lt;b&gt;&amp; été" in html and "Renée" in html and "<b>&" not in html
+
+
+def test_a_collection_in_a_non_utf8_folder_trains_samples_and_evaluates(tmp_path: Path):
+    """The run records the collection's folder losslessly (a file URI) and finds it again to
+    resume, check originality and evaluate; people read it with the byte escaped."""
+    from belamy.api.evaluate import evaluate
+    from belamy.api.sample import sample
+    from belamy.api.train import train
+    from conftest import pattern_collection, tiny_config
+
+    odd = os.fsdecode(b"caf\xe9")
+    coll = pattern_collection(tmp_path, name=odd)
+    cfg = tiny_config()
+    cfg.steps, cfg.originality_n = 2, 8
+    run = train(coll, tmp_path / "run", cfg, progress=False)
+    info = json.loads((tmp_path / "run" / "run.json").read_text(encoding="utf-8"))
+    assert info["collection"].startswith("file://") and unquote_to_bytes(info["collection"][7:]).endswith(b"/caf\xe9")
+    assert "caf\\xe9" in (tmp_path / "run" / "MODEL_CARD.md").read_text(encoding="utf-8")
+    train(None, tmp_path / "run", resume=True, progress=False, steps=3)
+    record = json.loads(sample(run, [0], tmp_path / "r", progress=False)[0].with_suffix(".record.json").read_text())
+    assert "nearest" in record["originality"]  # found the collection, not "skipped"
+    assert evaluate(run, n=10, metrics=["swd"], write=False)["reals"] == 12

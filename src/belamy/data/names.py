@@ -49,6 +49,13 @@ def stored(path: str | os.PathLike[str]) -> str:
     return FILE_SCHEME + quote_from_bytes(os.fsencode(os.path.abspath(text)))
 
 
+def local_path(source: str) -> str:
+    """The path a stored local name stands for (the inverse of `stored`)."""
+    if source.startswith(FILE_SCHEME):
+        return os.fsdecode(unquote_to_bytes(source[len(FILE_SCHEME):]))
+    return source
+
+
 def member(archive: str, name: str) -> str:
     """How a zip member is named: ARCHIVE!/NAME, percent-encoded too when the archive's is a URI."""
     if archive.startswith(FILE_SCHEME):

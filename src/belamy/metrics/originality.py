@@ -48,6 +48,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from belamy.core.errors import BelamyError
+from belamy.data import names
 from belamy.data.collection import Collection
 from belamy.metrics.features import FeatureExtractor, chunks, random_features
 from belamy.models.run import Run
@@ -371,9 +372,9 @@ def summarize(results: list[Originality]) -> dict[str, Any]:
 
 def run_collection(run: Run) -> Collection:
     """The collection the run was trained on, or one line saying it is gone."""
-    path = Path(run.info.get("collection", ""))
+    path = Path(names.local_path(run.info.get("collection", "")))
     if not (path / "collection.json").is_file():
-        raise BelamyError(f"the run's collection {path} is missing (moved or deleted): restore it there to evaluate")
+        raise BelamyError(f"the run's collection {names.readable(str(path))} is missing (moved or deleted): restore it there to evaluate")
     return Collection.open(path)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from belamy.core import atomic
+from belamy.data import names
 
 ALGORITHM_CREDITS = {
     "dcgan": ["A. Radford, L. Metz, S. Chintala. *Unsupervised Representation Learning with Deep Convolutional "
@@ -41,11 +42,11 @@ def write_model_card(run_dir: Path, cfg, coll, state, env, stopped: str | None =
         f"Status: {status} after {state.step} steps, {state.kimg:.1f} kimg, {state.seconds / 60:.1f} min "
         f"on {env.world} x {env.device.type} in {env.precision}.", "",
         "## Training data", "",
-        f"- Collection: `{coll.path}` ({len(coll)} images at {coll.size} px)",
+        f"- Collection: `{names.readable(str(coll.path))}` ({len(coll)} images at {coll.size} px)",
         f"- Licences: {lic or 'none recorded'}",
         f"- Authors credited: {len(authors)}" + (f" ({', '.join(authors[:10])}{', ...' if len(authors) > 10 else ''})" if authors else ""),
         f"- Images without full credits: {coll.missing_credits()}",
-        "- Full per-image credits: `belamy collection credits " + str(coll.path) + "`", "",
+        "- Full per-image credits: `belamy collection credits " + names.readable(str(coll.path)) + "`", "",
         "## Model", "",
         f"- Architecture: {m.name} at {m.resolution} px (preset {cfg.preset})",
         f"- Latent: z {m.z_dim}, w {m.w_dim}",

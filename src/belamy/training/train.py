@@ -22,6 +22,7 @@ from belamy.core.device import pick_device
 from belamy.core.errors import BelamyError
 from belamy.core.png import save_grid
 from belamy.core.version import code_version
+from belamy.data import names
 from belamy.data.collection import Collection
 from belamy.models import build_discriminator, build_generator
 from belamy.models.run import Run
@@ -54,7 +55,7 @@ def train(collection: str | os.PathLike[str] | None, out: str | os.PathLike[str]
     out = Path(out)
     if resume:
         cfg, info, saved = _resume_setup(out, overrides)
-        collection = info["collection"]
+        collection = names.local_path(info["collection"])
     else:
         cfg = replace(config or TrainConfig())
         for k, v in overrides.items():
@@ -74,7 +75,7 @@ def train(collection: str | os.PathLike[str] | None, out: str | os.PathLike[str]
         if b % env.world:
             raise BelamyError(f"batch {b} does not split over {env.world} processes: use a multiple of {env.world}")
     if not resume:
-        info = {"id": uuid.uuid4().hex[:12], "collection": str(Path(collection).resolve()),
+        info = {"id": uuid.uuid4().hex[:12], "collection": names.stored(Path(collection).resolve()),
                 "collection_count": len(coll), "collection_manifest_sha": _manifest_digest(coll),
                 "created": _now(), "world_size": env.world, "precision": env.precision}
         if env.is_main:
@@ -146,8 +147,8 @@ def _resume_setup(out: Path, overrides: dict[str, Any]):
             # Runs made before `--amp auto` meant bf16 on CPUs with native bf16 trained in float32
             # on every CPU: keep them so, that they continue exactly (`--amp bf16` switches one over).
             cfg.amp = "off"
-    if not Path(info["collection"]).is_dir():
-        raise BelamyError(f"the run's collection {info['collection']} is gone: restore it to resume")
+    if not Path(names.local_path(info["collection"])).is_dir():
+        raise BelamyError(f"the run's collection {names.display(info['collection'])} is gone: restore it to resume")
     return cfg, info, (tensors, saved)
 
 
