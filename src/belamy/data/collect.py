@@ -26,15 +26,17 @@ from typing import Any
 import numpy as np
 
 from belamy.core import atomic
-from belamy.data.config import CollectConfig
+from belamy.core.errors import BelamyError
+from belamy.core.progress import make_progress
+from belamy.core.version import code_version
+from belamy.data import names
 from belamy.data import sources as src
 from belamy.data.collection import META_FILE, Collection, CollectionWriter, write_preview
+from belamy.data.config import CollectConfig
 from belamy.data.credits import Credits, load_credits
 from belamy.data.decode import Decoded, DecodeOptions, Skip, decode
 from belamy.data.dedupe import NEAR_DIFFERENCE, NearFinder
-from belamy.data import names
-from belamy.core.errors import BelamyError
-from belamy.core.version import code_version
+from belamy.data.fetch import Fetcher
 
 
 @dataclass
@@ -148,9 +150,6 @@ def _ingest(
     report: CollectReport,
     progress: bool | None,
 ) -> None:
-    from belamy.data.fetch import Fetcher
-    from belamy.core.progress import make_progress
-
     fetcher = Fetcher(timeout=cfg.url_timeout, retries=cfg.url_retries, max_bytes=cfg.max_bytes)
     items = itertools.chain.from_iterable(
         src.iter_source(s, max_bytes=cfg.max_bytes, demo_count=cfg.demo_count, fetch=fetcher) for s in sources

@@ -26,6 +26,7 @@ import numpy as np
 
 from belamy.core import atomic
 from belamy.core.errors import BelamyError
+from belamy.core.grid import make_grid, spread_indices
 
 FORMAT = "belamy.collection"
 VERSION = 1
@@ -218,8 +219,6 @@ def _copy_prefix(src, dst, nbytes: int) -> None:
 
 def write_preview(collection: Collection, k: int = 64, cell: int = 96) -> Path:
     """A contact sheet of up to k images spread over the collection."""
-    from belamy.core.grid import make_grid, spread_indices
-
     idx = spread_indices(len(collection), k)
     sheet = make_grid([collection.images[i] for i in idx], cell=min(cell, collection.size), cols=min(8, max(1, len(idx))))
     out = collection.path / PREVIEW_FILE

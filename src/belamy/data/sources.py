@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from belamy.core.errors import BelamyError
-from belamy.data import names
+from belamy.data import demo, names
 
 DEMO_SCHEME = "demo://"
 URL_LIST_SUFFIXES = (".txt", ".urls", ".lst", ".list")
@@ -229,8 +229,6 @@ def _url_item(url: str, fut) -> Item:
 
 
 def iter_demo_source(name: str, count: int | None) -> Iterator[Item]:
-    from belamy.data import demo
-
     for ident, image in demo.iter_demo(name, count=count):
         uri = f"{DEMO_SCHEME}{name}/{ident}"
         credits = {"title": f"Demo {ident.replace('-', ' ')}", "author": "belamy procedural painter",
