@@ -217,7 +217,9 @@ def layout(images: np.ndarray, ink: int = 24, grey: int = 6) -> dict:
     """Where the picture is and whether augmentation marks leaked into it, for (N, H, W, 3) uint8
     images on a light ground: the means over images of `coverage` (the fraction of pixels farther
     than `ink` from white in some channel), `offset` (the distance of that ink's centroid from the
-    centre, in image sizes), `depth` (how far the inked pixels are from white, 0-1: low is pale);
+    centre, in image sizes), `spread` (the spread of those centroids over the images: scattered
+    figures), `bottom` (how much of the bottom row is ink: figures that stand on the lower edge),
+    `depth` (how far the inked pixels are from white, 0-1: low is pale);
     and the fraction of images with `grey_edge`, an outermost row or column at least 90% mid-grey
     (within `grey` of 127.5: the zero fill of `translation` in [-1, 1]) or a `grey_square` of
     16 x 16 mid-grey pixels (the zeros of `cutout`, whose 32 px square keeps at least a 16 px quarter
@@ -238,7 +240,9 @@ def layout(images: np.ndarray, ink: int = 24, grey: int = 6) -> dict:
     ii = np.pad(g.cumsum(1).cumsum(2), ((0, 0), (1, 0), (1, 0)))  # integral image
     k = 16
     block = ii[:, k:, k:] - ii[:, :-k, k:] - ii[:, k:, :-k] + ii[:, :-k, :-k]  # grey pixels per k x k window
-    return {"coverage": float(mask.mean()), "offset": float(offset.mean()), "depth": float(depth.mean()),
+    spread = float(np.hypot(np.std(cy[area > 0] / h), np.std(cx[area > 0] / w))) if (area > 0).any() else 0.0
+    return {"coverage": float(mask.mean()), "offset": float(offset.mean()), "spread": spread,
+            "bottom": float(mask[:, -1, :].mean()), "depth": float(depth.mean()),
             "grey_edge": float((edge.max(1) >= 0.9).mean()), "grey_square": float((block == k * k).any(axis=(1, 2)).mean())}
 
 
@@ -586,14 +590,16 @@ def main() -> None:
                   f"{row['kid']['mean'] * 1e3:8.2f} {row.get('precision', float('nan')):5.2f} "
                   f"{row.get('recall', float('nan')):6.2f} {row['originality']['near_copies']:7d}   {levels}  "
                   f"{row['swd_seeds']}" + (f"  steady {row['swd_steady']:.1f}" if "swd_steady" in row else ""))
-    print("\nlayout (medians over seeds): ink coverage, centroid offset, ink depth (low: pale), images with a "
+    print("\nlayout (medians over seeds): ink coverage, centroid offset, centroid spread, ink on the bottom row, "
+          "ink depth (low: pale), images with a "
           "mid-grey edge (translation's fill) or square (cutout's), ADA's p at the end")
     for cname, fl in floors.items():
         for label, r in [("floor", fl)] + [(f"{m['model']} {m['minutes']:g}", m) for m in medians
                                            if m["collection"] == cname]:
             if "layout" in r:
                 lay = r["layout"]
-                print(f"{cname:10s} {label:16s} {lay['coverage']:6.3f} {lay['offset']:6.3f} {lay['depth']:6.3f} "
+                print(f"{cname:10s} {label:16s} {lay['coverage']:6.3f} {lay['offset']:6.3f} {lay['spread']:6.3f} "
+                      f"{lay['bottom']:6.3f} {lay['depth']:6.3f} "
                       f"{lay['grey_edge']:6.3f} {lay['grey_square']:6.3f}  {r.get('aug_p') or '':}")
     peers = peers_status()
     for name, why in peers.items():

@@ -59,6 +59,8 @@ def test_layout_finds_the_figure_and_the_augmentation_marks():
     clean = layout(white)
     assert clean["coverage"] == pytest.approx(0.25)
     assert clean["offset"] == pytest.approx(0.0)
+    assert clean["spread"] == pytest.approx(0.0)
+    assert clean["bottom"] == 0.0
     assert clean["depth"] == pytest.approx(1.0)
     assert clean["grey_edge"] == clean["grey_square"] == 0.0
     marked = white.copy()
@@ -68,7 +70,7 @@ def test_layout_finds_the_figure_and_the_augmentation_marks():
     out = layout(marked)
     assert out["grey_edge"] == pytest.approx(0.25)
     assert out["grey_square"] == pytest.approx(0.25)
-    assert out["offset"] > 0.0
+    assert out["offset"] > 0.0 and out["spread"] > 0.0
 
 
 @pytest.mark.parametrize("name", ["fire-ant-flame3.png", "firetrooper_glow.png", "spearman-bow.png",
