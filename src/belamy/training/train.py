@@ -67,6 +67,9 @@ def train(collection: str | os.PathLike[str] | None, out: str | os.PathLike[str]
         if ckpt.latest(out) is not None:
             raise BelamyError(f"{out} already holds a run: continue it with `belamy train --resume {out}` or choose a new -o")
     cfg.validate()
+    if cfg.mirror == "auto":
+        raise BelamyError("mirror=auto is decided from the collection by belamy.train (belamy.api.train): "
+                          "give mirror=true or false here")
     coll = Collection.open(collection)
     if len(coll) == 0:
         raise BelamyError(f"collection {collection} is empty: add images with `belamy collect`")
