@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import subprocess
 import time
 from pathlib import Path
 from typing import Any
@@ -85,3 +86,16 @@ def past_budget(trained: int, budget: int, batch: int) -> bool:
     smaller budget), and measuring it would label a later checkpoint with the smaller budget.
     """
     return trained >= budget + batch
+
+
+def openclipart_png(cache: Path) -> Path:
+    """The PNG tree of Debian's public-domain openclipart-png, downloaded and unpacked into
+    `cache` once (never into the repository)."""
+    root = cache / "openclipart" / "usr" / "share" / "openclipart" / "png"
+    if root.is_dir():
+        return root
+    cache.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["apt-get", "download", "openclipart-png"], cwd=cache, check=True, capture_output=True)
+    deb = sorted(cache.glob("openclipart-png_*.deb"))[-1]
+    subprocess.run(["dpkg-deb", "-x", str(deb), str(cache / "openclipart")], check=True)
+    return root

@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import io
-import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -28,7 +27,7 @@ import numpy as np
 from PIL import Image, ImageFilter
 
 sys.path.insert(0, str(Path(__file__).parent))
-from common import write_result  # noqa: E402
+from common import openclipart_png, write_result  # noqa: E402
 
 from belamy.data import dedupe  # noqa: E402
 from belamy.data.decode import DecodeOptions, Skip, decode  # noqa: E402
@@ -106,18 +105,6 @@ def texture(seed: int, n: int = 512, base: tuple[float, float, float] | None = N
         noise = Image.fromarray(np.clip(128 + rng.normal(0, 80, (n, n, 3)), 0, 255).astype(np.uint8))
         a = (np.asarray(noise.filter(ImageFilter.GaussianBlur(rng.uniform(0.7, 2.0))), np.float64) - 128) * 2.5
     return Image.fromarray(np.clip(colour + a, 0, 255).astype(np.uint8))
-
-
-def clipart_root(cache: Path) -> Path:
-    """openclipart-png's PNG tree, downloaded and unpacked into `cache` once."""
-    root = cache / "openclipart" / "usr" / "share" / "openclipart" / "png"
-    if root.is_dir():
-        return root
-    cache.mkdir(parents=True, exist_ok=True)
-    subprocess.run(["apt-get", "download", "openclipart-png"], cwd=cache, check=True, capture_output=True)
-    deb = sorted(cache.glob("openclipart-png_*.deb"))[-1]
-    subprocess.run(["dpkg-deb", "-x", str(deb), str(cache / "openclipart")], check=True)
-    return root
 
 
 def flatten(path: Path) -> Image.Image:
@@ -234,7 +221,7 @@ def main() -> None:
     from belamy.data.demo import iter_demo, render_portrait
 
     opts = DecodeOptions(size=args.size, min_side=1)
-    root = args.clipart or clipart_root(args.cache)
+    root = args.clipart or openclipart_png(args.cache)
     drawings = [p for s in DRAWINGS for p in sorted((root / s).rglob("*.png"))]
     n = args.per_kind
     kinds: dict[str, list[tuple[str, Image.Image]]] = {

@@ -63,7 +63,9 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
-from common import budget_runs, idle_images, past_budget, train_config, trained_images, variant, write_result  # noqa: E402
+from common import (  # noqa: E402
+    budget_runs, idle_images, openclipart_png, past_budget, train_config, trained_images, variant, write_result,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 MODELS = {"default": ["--preset", "cpu-quick-64"], "dcgan": ["--preset", "dcgan-64"]}
@@ -75,18 +77,6 @@ def belamy(*args: str) -> None:
     r = subprocess.run([sys.executable, "-m", "belamy", *args], capture_output=True, text=True, env=env)
     if r.returncode != 0:
         raise SystemExit(f"belamy {' '.join(args)} failed:\n{r.stderr[-3000:]}")
-
-
-def clipart_folder(cache: Path) -> Path:
-    """The 'people' section of Debian's openclipart-png (400 PNGs), downloaded once into `cache`."""
-    folder = cache / "openclipart" / "usr" / "share" / "openclipart" / "png" / "people"
-    if folder.is_dir():
-        return folder
-    cache.mkdir(parents=True, exist_ok=True)
-    subprocess.run(["apt-get", "download", "openclipart-png"], cwd=cache, check=True, capture_output=True)
-    deb = sorted(cache.glob("openclipart-png_*.deb"))[-1]
-    subprocess.run(["dpkg-deb", "-x", str(deb), str(cache / "openclipart")], check=True)
-    return folder
 
 
 def debian_tree(cache: Path, folder: str, packages: list[str]) -> Path:
@@ -175,7 +165,7 @@ def prepare(name: str, cache: Path) -> Path:
         belamy("collect", "--demo", "portraits", "-o", str(out), "--size", "64")
         return out
     fit, license_, author, _ = COLLECTIONS[name]
-    source = clipart_folder(cache) if name == "clipart" else staged(
+    source = openclipart_png(cache) / "people" if name == "clipart" else staged(
         wesnoth_files(cache, {"portraits": "portraits", "sprites": "sprites", "scenes": "story"}[name]),
         cache / f"staged-{name}")
     belamy("collect", str(source), "-o", str(out), "--size", "64", "--fit", fit, "--background", "white",

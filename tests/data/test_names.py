@@ -160,13 +160,18 @@ def test_credits_sidecar_names_non_utf8_files(tmp_path: Path):
     assert "Renée" in strict_utf8(write_credits_file(coll))
 
 
-def test_unmatched_credits_with_odd_names_are_reported_readably(tmp_path: Path):
+def one_image_with_sidecar(tmp_path: Path, csv: bytes) -> Collection:
+    """A collection of one pattern image (one.png), collected with the credits sidecar `csv`."""
     src = tmp_path / "src"
     src.mkdir()
     (src / "one.png").write_bytes(encode(pattern(1), "PNG"))
     side = tmp_path / "credits.csv"
-    side.write_bytes(b"file,author\n\xff\xfe lost.png,Ann\n")
-    coll = belamy.collect([str(src)], tmp_path / "coll", size=32, workers=1, credits=side)
+    side.write_bytes(csv)
+    return belamy.collect([str(src)], tmp_path / "coll", size=32, workers=1, credits=side)
+
+
+def test_unmatched_credits_with_odd_names_are_reported_readably(tmp_path: Path):
+    coll = one_image_with_sidecar(tmp_path, b"file,author\n\xff\xfe lost.png,Ann\n")
     assert coll.report.credits_unmatched == ["\\xff\\xfe lost.png"]
     strict_utf8(Path(coll.report.report_path))
 
@@ -235,12 +240,7 @@ def test_eval_report_and_picture_show_credited_titles(tmp_path: Path):
 
     from belamy.metrics.report import originality_sheet, write_report
 
-    src = tmp_path / "src"
-    src.mkdir()
-    (src / "one.png").write_bytes(encode(pattern(1), "PNG"))
-    side = tmp_path / "credits.csv"
-    side.write_bytes(b"file,title,author\none.png,Caf\xe9 <b>& \xe9t\xe9,Ren\xe9e\n")
-    coll = belamy.collect([str(src)], tmp_path / "coll", size=32, workers=1, credits=side)
+    coll = one_image_with_sidecar(tmp_path, b"file,title,author\none.png,Caf\xe9 <b>& \xe9t\xe9,Ren\xe9e\n")
     row = coll.manifest[0]
     assert (row["title"], row["author"]) == ("Café <b>& été", "Renée")
     near = {"title": row["title"], "author": row["author"], "id": row["id"], "index": 0, "flipped": False}
