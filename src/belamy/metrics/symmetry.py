@@ -17,7 +17,7 @@ import torch.nn.functional as F
 
 from belamy.metrics.swd import swd
 
-FLIP_TOLERANCE = 1.25  # x-flips stay on while the mirrored half scores within this of the half itself
+FLIP_TOLERANCE = 1.5  # x-flips stay on while the mirrored half scores within this of the half itself
 MAX_IMAGES = 512  # a seeded subset of larger collections is enough
 SIDE = 64  # compared at 64 px (the coarse level is the question)
 MIN_HALF = 8  # fewer images a half say nothing: keep the flips
