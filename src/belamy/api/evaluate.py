@@ -24,6 +24,7 @@ import torch
 from belamy.core import atomic
 from belamy.core.device import pick_device
 from belamy.core.errors import BelamyError
+from belamy.core.resize import at_resolution
 from belamy.core.version import code_version
 from belamy.data.collection import Collection
 from belamy.generate.sample import render_batch
@@ -35,7 +36,6 @@ from belamy.models import ModelConfig, build_generator
 from belamy.models.run import Run
 from belamy.training import checkpoint as ckpt
 from belamy.training.curves import plot_panels
-from belamy.training.dataset import resize_uint8
 
 METRICS = ("swd", "kid", "pr", "fid", "originality")
 DEFAULT_METRICS = ("swd", "kid", "pr", "originality")
@@ -51,15 +51,6 @@ def parse_metrics(text: str | list[str] | tuple[str, ...]) -> list[str]:
     if bad or not names:
         raise BelamyError(f"unknown metric '{bad[0] if bad else text}': choose from {','.join(METRICS)}")
     return list(dict.fromkeys(names))
-
-
-def at_resolution(images: np.ndarray, resolution: int) -> np.ndarray:
-    """(N, S, S, 3) uint8 -> (N, R, R, 3) uint8, resized as training resizes the collection."""
-
-    x = torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2)
-    if x.shape[-1] != resolution:
-        x = resize_uint8(x, resolution)
-    return x.permute(0, 2, 3, 1).contiguous().numpy()
 
 
 @dataclass

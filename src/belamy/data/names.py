@@ -157,7 +157,7 @@ def sidecar_keys(key: str) -> list[str]:
         return [url_ascii(key)]
     keys = []
     if key.startswith(FILE_SCHEME):
-        key = os.fsdecode(unquote_to_bytes(key[len(FILE_SCHEME):]))
+        key = local_path(key)
         keys.append(key)
     elif re.search(r"%[0-9A-Fa-f]{2}", key):
         keys.append(os.fsdecode(unquote_to_bytes(key)))

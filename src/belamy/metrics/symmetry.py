@@ -12,9 +12,8 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import torch
-import torch.nn.functional as F
 
+from belamy.core.resize import at_resolution
 from belamy.metrics.swd import swd
 
 FLIP_TOLERANCE = 1.5  # x-flips stay on while the mirrored half scores within this of the half itself
@@ -31,10 +30,9 @@ def flip_ratio(images: Any, seed: int = 0) -> float | None:
         return None
     rng = np.random.default_rng(seed)
     pick = np.sort(rng.choice(n, min(n, MAX_IMAGES), replace=False))
-    x = torch.from_numpy(np.ascontiguousarray(np.asarray(images[pick]))).permute(0, 3, 1, 2).float()
-    if x.shape[-1] > SIDE:
-        x = F.interpolate(x, size=(SIDE, SIDE), mode="area")
-    x = x.round().clamp(0, 255).to(torch.uint8).permute(0, 2, 3, 1).numpy()  # (M, s, s, 3)
+    x = np.asarray(images[pick])
+    if x.shape[1] > SIDE:
+        x = at_resolution(x, SIDE)  # (M, 64, 64, 3)
     order = rng.permutation(len(x))
     half = len(x) // 2
     a, b = x[order[:half]], x[order[half:2 * half]]

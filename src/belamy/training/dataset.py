@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
+from belamy.core.resize import resize_uint8
 from belamy.core.seeds import mix
 from belamy.data.collection import Collection
 
@@ -79,14 +79,3 @@ class Dataset:
             flip = (torch.rand(len(indices), generator=g) < 0.5)[rows].to(x.device)
             x = torch.where(flip[:, None, None, None], x.flip(3), x)
         return x
-
-
-def resize_uint8(x: torch.Tensor, resolution: int) -> torch.Tensor:
-    """Area-downsample (or bilinear-upsample) uint8 images in chunks, keeping memory bounded."""
-    out = []
-    mode = "area" if x.shape[-1] > resolution else "bilinear"
-    for chunk in x.split(256):
-        y = F.interpolate(chunk.float(), size=(resolution, resolution), mode=mode,
-                          **({} if mode == "area" else {"align_corners": False}))
-        out.append(y.round_().clamp_(0, 255).to(torch.uint8))
-    return torch.cat(out)
