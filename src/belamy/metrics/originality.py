@@ -239,8 +239,13 @@ class Space:
                 d = d.masked_fill(torch.isinf(top.values), float("inf"))
             d = self._masked(d, ex) if rows is None else d
             best = d.min(dim=1)
-            dist.append(best.values)
-            idx.append(best.indices if rows is None else rows.gather(1, best.indices[:, None])[:, 0])
+            row = best.indices if rows is None else rows.gather(1, best.indices[:, None])[:, 0]
+            # cdist's matrix-product form loses the last digits of small distances (the near copies
+            # this is for), and how many depends on the batch's shape: the found pair is measured again
+            # directly, so its distance is exact whichever way it was found
+            exact = (q - self.ref[row][:, None]).norm(dim=2).min(dim=1).values  # (q, S, D) -> (q,)
+            dist.append(torch.where(torch.isinf(best.values), best.values, exact))
+            idx.append(row)
         return torch.cat(dist), torch.cat(idx)
 
     def _masked(self, d: Tensor, exclude: Tensor | None) -> Tensor:
