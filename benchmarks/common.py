@@ -30,9 +30,16 @@ def write_result(name: str, payload: dict[str, Any]) -> Path:
 
 
 def variant(spec: str, base: list[str]) -> tuple[str, list[str]]:
-    """"NAME:key=value;key=value" -> (NAME, `base` + one `--set key=value` per pair)."""
+    """"NAME:key=value;key=value" -> (NAME, `base` + one `--set key=value` per pair); a pair
+    `preset=P` replaces the base's preset instead (another model with its own settings)."""
     name, _, sets = spec.partition(":")
-    return name, base + [x for kv in sets.split(";") if kv for x in ("--set", kv)]
+    pairs = [kv for kv in sets.split(";") if kv]
+    args = list(base)
+    for kv in pairs:
+        if kv.startswith("preset="):
+            args = [a for i, a in enumerate(args) if a != "--preset" and (i == 0 or args[i - 1] != "--preset")]
+            args = ["--preset", kv.split("=", 1)[1]] + args
+    return name, args + [x for kv in pairs if not kv.startswith("preset=") for x in ("--set", kv)]
 
 
 def train_config(args: list[str]):

@@ -43,11 +43,16 @@ def make_pattern():
 
 def tiny_config(name: str = "stylegan2", augment: str = "diffaug"):
     """A training config small enough for the CPU test suite (32 px, widths <= 16/64, batch 8)."""
-    from belamy.training.presets import train_preset
     from belamy.models.config import ModelConfig
+    from belamy.training.presets import train_preset
 
-    cfg = train_preset("dcgan-64" if name == "dcgan" else "cpu-quick-64")
-    if name == "dcgan":
+    cfg = train_preset({"dcgan": "dcgan-64", "fastgan": "fastgan-64"}.get(name, "cpu-quick-64"))
+    if name == "fastgan":
+        cfg.model = ModelConfig(name="fastgan", resolution=32, z_dim=16, w_dim=16, mapping_layers=2,
+                                g_channel_base=128, g_channel_max=16, d_channel_base=128, d_channel_max=16,
+                                top="light", tanh_output=True, mbstd_group=0)
+        cfg.r1_interval = 2
+    elif name == "dcgan":
         cfg.model = ModelConfig(name="dcgan", resolution=32, z_dim=16, w_dim=16, g_channel_base=8 * 16,
                                 g_channel_max=64, d_channel_base=8 * 16, d_channel_max=64)
     else:

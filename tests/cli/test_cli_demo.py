@@ -88,3 +88,21 @@ def test_demo_collects_trains_and_renders_a_series(tmp_path: Path):
     assert latest_step(run) > first
     assert json.loads((coll / "collection.json").read_text())["count"] == COUNT
     assert json.loads((renders / "seed0000.record.json").read_text())["step"] == latest_step(run)
+
+    # another preset into the same folder is refused in one line, and the run is left as it was
+    step = latest_step(run)
+    r = belamy("demo", "-o", str(out), "--count", str(COUNT), "--minutes", MINUTES, "--preset", "cpu-128")
+    assert r.returncode != 0 and "Traceback" not in r.stderr
+    assert "cpu-quick-64 preset" in r.stderr and "-o NEW_FOLDER" in r.stderr
+    assert latest_step(run) == step and json.loads((coll / "collection.json").read_text())["size"] == 64
+
+
+def test_demo_at_128_px(tmp_path: Path):
+    """`--preset cpu-128` paints the portraits at 128 px and renders them at 128 px."""
+    out = tmp_path / "demo128"
+    r = belamy("demo", "-o", str(out), "--count", str(COUNT), "--minutes", MINUTES, "--preset", "cpu-128")
+    assert r.returncode == 0, r.stderr
+    assert json.loads((out / "collection" / "collection.json").read_text())["size"] == 128
+    assert json.loads((out / "run" / "config.json").read_text())["preset"] == "cpu-128"
+    with Image.open(out / "renders" / "seed0000.png") as im:
+        assert im.size == (128, 128)

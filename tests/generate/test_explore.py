@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from conftest import pixels, tiny_run
 from PIL import Image
 
 from belamy.core.errors import BelamyError, MissingExtra
@@ -21,7 +22,6 @@ from belamy.generate.rerender import video_from_record
 from belamy.generate.sample import render_batch, render_latent, reproduce
 from belamy.generate.series import SeriesConfig, series
 from belamy.generate.video import read_video
-from conftest import pixels, tiny_run
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -198,3 +198,20 @@ def test_dcgan_walks_and_projects_but_does_not_mix(tmp_path, G):
     save_latent(tmp_path / "dc.safetensors", proj.latent)  # a DCGAN latent is refused by a StyleGAN2 run
     with pytest.raises(BelamyError, match="another run"):
         resolve({"file": str(tmp_path / "dc.safetensors")}, stylegan)
+
+
+def test_fastgan_truncates_mixes_and_projects(tmp_path):
+    """The FastGAN-style model keeps a W space: every W-space tool works on it as on the default."""
+    from belamy.generate.latents import parse_layers
+    from belamy.generate.mixing import mix
+
+    run = tiny_run(tmp_path, "fastgan")
+    G = run.generator("cpu")
+    assert G.num_ws == 6 and parse_layers("coarse", G.num_ws, G.resolution) == (0, 3)
+    a, b = render_batch(G, [1, 2], truncation=0.0)
+    assert np.abs(a.astype(int) - b).max() <= 1  # psi 0: the mean w for every seed
+    m = mix(run, {"seed": 1}, [("middle", {"seed": 2})], tmp_path / "mix.png", device="cpu")
+    assert np.array_equal(reproduce(m.record), m.image)
+    assert not np.array_equal(m.image, render_batch(G, [1])[0])
+    proj = project_array(G, render_batch(G, [3])[0], ProjectConfig(steps=30, video=False), progress=False)
+    assert proj.quality["psnr"] > proj.quality["psnr_start"]

@@ -35,7 +35,7 @@ def _seed():
     torch.manual_seed(0)
 
 
-@pytest.mark.parametrize("name", ["dcgan", "stylegan2"])
+@pytest.mark.parametrize("name", ["dcgan", "stylegan2", "fastgan"])
 @pytest.mark.parametrize("resolution", [32, 64])
 def test_shapes(name, resolution):
     cfg = tiny(name, resolution)
@@ -55,7 +55,7 @@ def test_interface_values():
     assert (sg.z_dim, sg.w_dim, sg.num_ws) == (16, 12, 10)  # 2*log2(64) - 2 style inputs
     dc = build_generator(tiny("dcgan"))
     assert (dc.z_dim, dc.w_dim, dc.num_ws) == (16, 16, 1)
-    assert set(MODEL_NAMES) >= {"dcgan", "stylegan2"}
+    assert set(MODEL_NAMES) >= {"dcgan", "stylegan2", "fastgan"}
 
 
 def test_output_range():
@@ -234,7 +234,7 @@ def test_default_d_measures_variety_over_groups_of_eight():
 
 def test_config_json_round_trip_and_unknown_key():
     for make in (presets.dcgan_64, presets.dcgan_128, presets.stylegan2_cpu_64, presets.stylegan2_256,
-                 presets.stylegan2_1024):
+                 presets.stylegan2_1024, presets.fastgan_cpu_64):
         cfg = make()
         assert ModelConfig.from_dict(json.loads(json.dumps(cfg.to_dict()))) == cfg
     data = presets.stylegan2_cpu_64().to_dict() | {"g_chanel_max": 64}

@@ -16,7 +16,8 @@ from belamy.training.presets import PRESETS, train_preset
 def test_the_default_config_is_the_default_preset():
     assert TrainConfig().to_dict() == train_preset("cpu-quick-64").to_dict()
     assert resolve_train_config().to_dict() == TrainConfig().to_dict()
-    assert sorted(PRESETS) == ["cpu-quick-64", "dcgan-128", "dcgan-64", "gpu-1024", "portrait-256"]
+    assert sorted(PRESETS) == ["cpu-128", "cpu-quick-64", "dcgan-128", "dcgan-64", "fastgan-64", "gpu-1024",
+                               "portrait-256"]
     for name, make in PRESETS.items():
         cfg = make()
         assert cfg.preset == name
@@ -27,6 +28,7 @@ def test_preset_then_file_then_flags_then_set(tmp_path: Path):
     cfg = resolve_train_config(preset="dcgan-64", lr_g=1e-3, minutes=2.0, sets=["lr_g=5e-4"])
     assert (cfg.preset, cfg.model.name, cfg.lr_g, cfg.minutes, cfg.kimg) == ("dcgan-64", "dcgan", 5e-4, 2.0, None)
     assert resolve_train_config(model="dcgan").preset == "dcgan-64"
+    assert resolve_train_config(model="fastgan").model.name == "fastgan"
     saved = train_preset("portrait-256")
     saved.r1_gamma = 7.0
     path = tmp_path / "cfg.json"

@@ -27,7 +27,8 @@ def weights(run_dir: Path) -> dict[str, torch.Tensor]:
 
 
 @pytest.mark.parametrize("name, augment, shared, amp", [("stylegan2", "ada", False, "off"), ("dcgan", "none", False, "off"),
-                                                       ("stylegan2", "ada", True, "off"), ("stylegan2", "ada", True, "bf16")])
+                                                       ("stylegan2", "ada", True, "off"), ("stylegan2", "ada", True, "bf16"),
+                                                       ("fastgan", "ada", True, "off")])
 def test_resume_equals_uninterrupted(tiny_collection: Path, tmp_path: Path, name: str, augment: str,
                                      shared: bool, amp: str):
     cfg = tiny_config(name, augment)

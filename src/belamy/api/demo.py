@@ -13,6 +13,7 @@ from typing import Callable
 from belamy.api.config import DEFAULT_PRESET, resolve_train_config
 from belamy.api.sample import sample
 from belamy.api.train import train
+from belamy.core.errors import BelamyError
 from belamy.data.collect import collect
 from belamy.training import checkpoint as ckpt
 
@@ -27,23 +28,29 @@ class DemoResult:
 
 def run_demo(out: str | Path = "belamy-demo", minutes: float = 3.0, count: int | None = None,
              series: int = 32, truncation: float = 0.7, device: str = "auto",
-             say: Callable[[str], None] | None = None, progress: bool | None = None) -> DemoResult:
-    """Collect the demo portraits, train the default CPU model for `minutes`, render a series.
-    `say` receives a line per step (the CLI prints them)."""
+             say: Callable[[str], None] | None = None, progress: bool | None = None,
+             preset: str = DEFAULT_PRESET) -> DemoResult:
+    """Collect the demo portraits at `preset`'s resolution, train that preset for `minutes`,
+    render a series. `say` receives a line per step (the CLI prints them)."""
     say = say or (lambda line: None)
     out = Path(out)
-    say("1/3 collect: painting the demo portraits")
-    coll = collect(["demo://portraits"], out / "collection", size=64, demo_count=count)
-    say(f"    {len(coll)} portraits in {coll.path} (contact sheet: {coll.path / 'preview.png'})")
-    say(f"2/3 train: {minutes:g} minutes of the default model ({DEFAULT_PRESET})")
+    cfg = resolve_train_config(preset=preset, minutes=minutes, device=device, preview_kimg=1.0)
+    size = cfg.model.resolution
     run_dir = out / "run"
     latest = ckpt.latest(run_dir)
     if latest is not None:  # a second `belamy demo` trains the same run `minutes` longer
         _, saved = ckpt.load(latest)
+        if saved["config"]["preset"] != preset:
+            raise BelamyError(f"{out} holds a demo of the {saved['config']['preset']} preset: give --preset "
+                              f"{saved['config']['preset']} to train it longer, or -o NEW_FOLDER for {preset}")
+    say(f"1/3 collect: painting the demo portraits at {size} px")
+    coll = collect(["demo://portraits"], out / "collection", size=size, demo_count=count)
+    say(f"    {len(coll)} portraits in {coll.path} (contact sheet: {coll.path / 'preview.png'})")
+    say(f"2/3 train: {minutes:g} minutes of {'the default model ' if preset == DEFAULT_PRESET else ''}{preset}")
+    if latest is not None:
         done = saved["train_state"]["seconds"] / 60.0
         run = train(None, run_dir, resume=True, progress=progress, warn=say, minutes=done + minutes, device=device)
     else:
-        cfg = resolve_train_config(minutes=minutes, device=device, preview_kimg=1.0)
         run = train(coll.path, run_dir, cfg, progress=progress, warn=say)
     say(f"3/3 sample: a series of {series} portraits (truncation {truncation})")
     renders = out / "renders"

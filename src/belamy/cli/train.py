@@ -23,7 +23,7 @@ def train_cmd(
     out: Optional[Path] = typer.Option(None, "-o", "--out", help="Run folder to create."),
     resume: Optional[Path] = typer.Option(None, "--resume", help="Continue this run exactly where it stopped."),
     preset: Optional[str] = typer.Option(None, "--preset", help="cpu-quick-64 (default), dcgan-64, dcgan-128, portrait-256, gpu-1024."),
-    model: Optional[str] = typer.Option(None, "--model", help="stylegan2 (default) or dcgan: picks that model's default preset."),
+    model: Optional[str] = typer.Option(None, "--model", help="stylegan2 (default), fastgan or dcgan: picks that model's default preset."),
     resolution: Optional[int] = typer.Option(None, "--resolution", help="Output size (power of two, 32-1024)."),
     config: Optional[Path] = typer.Option(None, "--config", help="JSON config file (fields of config.json)."),
     set_: List[str] = typer.Option([], "--set", help="Override any field: --set lr_g=0.002 --set model.g_channel_max=256."),
@@ -141,11 +141,15 @@ def demo_cmd(
     minutes: float = typer.Option(3.0, "--minutes", help="Training time."),
     count: Optional[int] = typer.Option(None, "--count", help="Demo portraits to paint (default 300)."),
     device: str = typer.Option("auto", "--device"),
+    preset: str = typer.Option("cpu-quick-64", "--preset",
+                               help="cpu-quick-64 (the default, 64 px), cpu-128 (128 px, ~4x slower per image) "
+                                    "or any training preset."),
 ) -> None:
     """Run the whole pipeline on the built-in demo portraits: collect, train, sample."""
     from belamy.api.demo import run_demo
 
-    res = run_demo(out, minutes=minutes, count=count, device=device, say=lambda line: console.print(escape(line)))
+    res = run_demo(out, minutes=minutes, count=count, device=device, preset=preset,
+                   say=lambda line: console.print(escape(line)))
     console.print("[bold green]done[/]")
     console.print(f"collection:     {res.collection}  (contact sheet {res.collection / 'preview.png'})")
     console.print(f"run:            {res.run}  (previews in {res.run / 'samples'}, curves {res.run / 'curves.png'})")

@@ -120,7 +120,7 @@ def style_layers(group: str, num_ws: int, resolution: int) -> tuple[int, int]:
     if group not in STYLE_GROUPS:
         raise BelamyError(f"unknown style group '{group}': use coarse, middle or fine")
     if num_ws == 1:
-        raise BelamyError("style mixing needs a StyleGAN2 run: a DCGAN generator has one latent input, no layers to mix")
+        raise BelamyError("style mixing needs a StyleGAN2 or FastGAN run: a DCGAN generator has one latent input, no layers to mix")
     lo, hi = STYLE_GROUPS[group]
     idx = [i for i, r in enumerate(layer_resolutions(num_ws, resolution)) if lo <= r <= hi]
     if not idx:
@@ -134,7 +134,7 @@ def parse_layers(text: str, num_ws: int, resolution: int) -> tuple[int, int]:
     if text in STYLE_GROUPS:
         return style_layers(text, num_ws, resolution)
     if num_ws == 1:
-        raise BelamyError("style mixing needs a StyleGAN2 run: a DCGAN generator has one latent input, no layers to mix")
+        raise BelamyError("style mixing needs a StyleGAN2 or FastGAN run: a DCGAN generator has one latent input, no layers to mix")
     m = re.fullmatch(r"(\d+)(?:-(\d+))?", text.strip())
     if not m:
         raise BelamyError(f"layers '{text}' must be coarse, middle, fine or a range like 0-3")

@@ -22,6 +22,7 @@ from torch import nn
 from belamy.models import presets
 from belamy.models.config import InvalidModelConfig, ModelConfig
 from belamy.models.dcgan import DCGANDiscriminator, DCGANGenerator
+from belamy.models.fastgan import FastGANDiscriminator, FastGANGenerator
 from belamy.models.stylegan2 import StyleGAN2Discriminator, StyleGAN2Generator
 
 
@@ -49,6 +50,7 @@ def register(name: str, generator: Callable[[ModelConfig], nn.Module],
 
 register("dcgan", DCGANGenerator, DCGANDiscriminator)
 register("stylegan2", StyleGAN2Generator, StyleGAN2Discriminator)
+register("fastgan", FastGANGenerator, FastGANDiscriminator)
 
 MODEL_NAMES: tuple[str, ...] = tuple(_REGISTRY)
 

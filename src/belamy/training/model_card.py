@@ -12,6 +12,10 @@ ALGORITHM_CREDITS = {
               "Generative Adversarial Networks* (DCGAN), 2015."],
     "stylegan2": ["T. Karras, S. Laine, M. Aittala, J. Hellsten, J. Lehtinen, T. Aila. *Analyzing and Improving the "
                   "Image Quality of StyleGAN* (StyleGAN2), 2020."],
+    "fastgan": ["B. Liu, Y. Zhu, K. Song, A. Elgammal. *Towards Faster and Stabilized GAN Training for High-fidelity "
+                "Few-shot Image Synthesis* (FastGAN), 2021.",
+                "T. Karras, S. Laine, M. Aittala, J. Hellsten, J. Lehtinen, T. Aila. *Analyzing and Improving the "
+                "Image Quality of StyleGAN* (StyleGAN2: the mapping network and modulated convolutions), 2020."],
 }
 COMMON_CREDITS = ["I. Goodfellow et al. *Generative Adversarial Nets*, 2014."]
 TECHNIQUE_CREDITS = {

@@ -19,6 +19,18 @@ def _preset_cpu_quick_64() -> TrainConfig:
     return TrainConfig()
 
 
+def _preset_cpu_128() -> TrainConfig:
+    """The default at 128 px: the same recipe, R1's gamma by the ADA rule (0.0002 R^2 / batch)."""
+    return TrainConfig(preset="cpu-128", model=mp.stylegan2_cpu_128(), r1_gamma=0.2)
+
+
+def _preset_fastgan_64() -> TrainConfig:
+    """The FastGAN-style model with the default's training (ADA translation + cutout, lazy R1,
+    logistic loss, EMA): at 6 kimg on the Wesnoth portraits FastGAN's own hinge loss and
+    DiffAugment colour + translation + cutout on every image drew one texture (decision 0042)."""
+    return TrainConfig(preset="fastgan-64", model=mp.fastgan_cpu_64())
+
+
 def _preset_dcgan(resolution: int) -> Callable[[], TrainConfig]:
     def make() -> TrainConfig:
         """Radford et al. 2015 as published: Adam 2e-4, beta1 0.5, batch 128, BCE, no tricks, float32
@@ -50,12 +62,14 @@ def _preset_stylegan2(resolution: int) -> Callable[[], TrainConfig]:
 
 PRESETS: dict[str, Callable[[], TrainConfig]] = {
     DEFAULT_PRESET: _preset_cpu_quick_64,
+    "cpu-128": _preset_cpu_128,
+    "fastgan-64": _preset_fastgan_64,
     "dcgan-64": _preset_dcgan(64),
     "dcgan-128": _preset_dcgan(128),
     "portrait-256": _preset_stylegan2(256),
     "gpu-1024": _preset_stylegan2(1024),
 }
-MODEL_DEFAULT_PRESET = {"stylegan2": DEFAULT_PRESET, "dcgan": "dcgan-64"}  # `--model NAME` alone
+MODEL_DEFAULT_PRESET = {"stylegan2": DEFAULT_PRESET, "fastgan": "fastgan-64", "dcgan": "dcgan-64"}  # `--model NAME` alone
 
 
 def train_preset(name: str) -> TrainConfig:
