@@ -69,6 +69,7 @@ def child(collection: str, out: str, threads: int, steps: int) -> None:
 
     loop.Trainer.train_step = step
     cfg = train_preset("cpu-quick-64")
+    cfg.mirror = True  # the training stage runs a decided config (belamy.train decides "auto")
     train(collection, out, cfg, steps=total, threads=threads, device="cpu", preview_kimg=0,
           checkpoint_kimg=0, checkpoint_minutes=0, originality_n=0, progress=False)
     events = state["prof"].key_averages()

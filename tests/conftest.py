@@ -62,6 +62,7 @@ def tiny_config(name: str = "stylegan2", augment: str = "diffaug"):
         cfg.r1_interval = 2  # exercise the lazy R1 phase within a few steps
     cfg.batch = 8
     cfg.batch_start = 0  # tests that want a start batch set one
+    cfg.mirror = True  # decided, so the training stage can run it directly (test_symmetry tests "auto")
     cfg.augment = augment
     cfg.ada_kimg = 0.5
     cfg.log_steps = 2

@@ -47,6 +47,9 @@ def test_train_decides_mirror_auto_once_and_stores_the_choice(tmp_path: Path):
     for i, im in enumerate(figures(40, 1, "right")):
         save_png(im, src / f"{i:03d}.png")
     coll = belamy.collect([str(src)], tmp_path / "coll", size=32, workers=1, near_threshold=-1)
+    from belamy.training.config import TrainConfig
+
+    assert TrainConfig().mirror == "auto"  # the default
     cfg = tiny_config()
     cfg.steps, cfg.mirror, cfg.originality_n = 2, "auto", 0
     said: list[str] = []

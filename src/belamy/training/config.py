@@ -52,8 +52,8 @@ class TrainConfig:
     ada_target: float = field(default=0.6, metadata=bounds(0, 1))
     ada_kimg: float = field(default=100.0, metadata=bounds(1e-12))  # thousands of images for ADA's p to go 0 -> 1
     # x-flip the reals at random; "auto": only if the collection looks like its mirror image
-    # (decided once by `belamy.train` before the run starts, and stored as true or false)
-    mirror: bool | Literal["auto"] = True
+    # (decided once by `belamy.train` before the run starts, and stored as true or false; 0040)
+    mirror: bool | Literal["auto"] = "auto"
     shared_fakes: bool = True  # D and G phases train on one batch of fakes (one G forward a step)
     kimg: float | None = field(default=None, metadata=bounds(0))
     steps: int | None = field(default=None, metadata=bounds(0))
