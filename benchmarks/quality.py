@@ -155,20 +155,20 @@ COLLECTIONS = {  # name: (how it is fitted to a square, licence, author, what it
 }
 
 
-def prepare(name: str, cache: Path) -> Path:
-    out = cache / f"collection-{name}-64"
+def prepare(name: str, cache: Path, size: int = 64) -> Path:
+    out = cache / f"collection-{name}-{size}"
     if (out / "collection.json").is_file():
         return out
     if name not in COLLECTIONS:
         raise SystemExit(f"unknown collection {name!r}: {', '.join(COLLECTIONS)}")
     if name == "demo":
-        belamy("collect", "--demo", "portraits", "-o", str(out), "--size", "64")
+        belamy("collect", "--demo", "portraits", "-o", str(out), "--size", str(size))
         return out
     fit, license_, author, _ = COLLECTIONS[name]
     source = openclipart_png(cache) / "people" if name == "clipart" else staged(
         wesnoth_files(cache, {"portraits": "portraits", "sprites": "sprites", "scenes": "story"}[name]),
         cache / f"staged-{name}")
-    belamy("collect", str(source), "-o", str(out), "--size", "64", "--fit", fit, "--background", "white",
+    belamy("collect", str(source), "-o", str(out), "--size", str(size), "--fit", fit, "--background", "white",
            "--license", license_, "--author", author)
     return out
 
@@ -306,7 +306,8 @@ def rescore(result: Path, work: Path) -> None:
     data = json.loads(result.read_text())
     fx = random_features()
     cache = Path.home() / ".cache" / "belamy-bench"
-    refs = {c: Reference.build(Collection.open(prepare(c, cache)).load(), fx) for c in data["floors"]}
+    refs = {c: Reference.build(Collection.open(prepare(c, cache, data.get("size", 64))).load(), fx)
+            for c in data["floors"]}
     for row in data["rows"]:
         renders = np.load(work / run_name(row["collection"], row["model"], row["seed"]) / f"renders-{row['minutes']:g}.npy")
         before = row["originality"]["near_copies"]
@@ -327,7 +328,7 @@ def relayout(result: Path, work: Path) -> None:
     data = json.loads(result.read_text())
     cache = Path.home() / ".cache" / "belamy-bench"
     for c, floor in data["floors"].items():
-        images = Collection.open(prepare(c, cache)).load()
+        images = Collection.open(prepare(c, cache, data.get("size", 64))).load()
         floor["layout"] = layout(images[halves(len(images))[1]])
     for row in data["rows"]:
         run_dir = work / run_name(row["collection"], row["model"], row["seed"])
@@ -453,6 +454,8 @@ def median_rows(rows: list[dict], floors: dict) -> list[dict]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--collections", default="demo,clipart")
+    ap.add_argument("--size", type=int, default=64, help="collect and train at this many pixels (64 or 128: "
+                    "use models that train at it, e.g. --variant 'cpu128:preset=cpu-128' and 'dcgan128:preset=dcgan-128')")
     ap.add_argument("--models", default="default,dcgan")
     ap.add_argument("--budgets", default="5,30", help="training budgets at which to measure, ascending")
     ap.add_argument("--unit", choices=("minutes", "idle-minutes", "kimg"), default="minutes",
@@ -524,7 +527,7 @@ def main() -> None:
             raise SystemExit(f"--reuse: the earlier run used --unit {previous['unit']}, not {args.unit}")
     floors, judges, jobs = {}, {}, []
     for cname in args.collections.split(","):
-        coll_dir = prepare(cname, args.cache)
+        coll_dir = prepare(cname, args.cache, args.size)
         images = Collection.open(coll_dir).load()
         a, b = halves(len(images))
         judges[cname] = (Judge(images, a, b), images[b])
@@ -564,7 +567,8 @@ def main() -> None:
           f"SWD x1e3, lower is better; median over seeds {args.seeds}; floor = two halves of the collection)\n")
     head = f"{'collection':10s} {'model':10s} {unit:>6s} {'kimg':>6s} {'img/s':>6s} {'peak MB':>8s} " \
            f"{'SWD':>7s} {'x floor':>8s} {'x dcgan':>8s} {'KIDx1e3':>8s} {'prec':>5s} {'recall':>6s} {'copies':>7s}   " \
-           "SWD per level (64/32/16 px, each the median over seeds), seeds"
+           f"SWD per level ({'/'.join(str(args.size >> i) for i in range(args.size.bit_length() - 4))} px, " \
+           "each the median over seeds), seeds"
     print(head)
     for cname, fl in floors.items():
         print(f"{cname:10s} {'floor':10s} {'':>6s} {'':>6s} {'':>6s} {'':>8s} {fl['swd']['mean']:7.1f} "
@@ -594,7 +598,7 @@ def main() -> None:
     peers = peers_status()
     for name, why in peers.items():
         print(f"{name}: {why}")
-    write_result(args.name, {"threads": args.threads, "jobs": args.jobs, "unit": args.unit, "budgets": budgets,
+    write_result(args.name, {"size": args.size, "threads": args.threads, "jobs": args.jobs, "unit": args.unit, "budgets": budgets,
                              "seeds": seeds, "idle_img_s": speeds, "floors": floors, "rows": rows, "medians": medians,
                              "peers": peers, "models": {k: models[k] for k in args.models.split(",")},
                              "reused": {m: previous["time"] for m in reuse} if previous else {}})
