@@ -25,7 +25,6 @@ import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils.parametrizations import spectral_norm
 
-from belamy.models.base import Generator
 from belamy.models.config import ModelConfig
 from belamy.models.layers import (
     LRELU_GAIN,
@@ -34,7 +33,7 @@ from belamy.models.layers import (
     ModulatedConv,
     ToRGB,
 )
-from belamy.models.stylegan2 import W_AVG_BETA, MappingNetwork
+from belamy.models.stylegan2 import StyleGAN2Generator
 
 D_SLOPE = 0.2  # FastGAN's leaky ReLU slope in D
 
@@ -121,30 +120,10 @@ class FastGANSynthesis(nn.Module):
         return torch.tanh(self.torgb(x, ws[:, -1]))  # (N, 3, R, R)
 
 
-class FastGANGenerator(Generator):
-    """z -> w (StyleGAN2's mapping MLP, tracked w_avg) -> ws -> FastGAN-style synthesis."""
+class FastGANGenerator(StyleGAN2Generator):
+    """z -> w (StyleGAN2's mapping MLP, tracked w_avg, truncation) -> ws -> FastGAN-style synthesis."""
 
-    def __init__(self, cfg: ModelConfig) -> None:
-        super().__init__()
-        self.z_dim, self.w_dim = cfg.z_dim, cfg.w_dim
-        self.resolution, self.img_channels = cfg.resolution, cfg.img_channels
-        self.mapping_net = MappingNetwork(cfg.z_dim, cfg.w_dim, cfg.mapping_layers, cfg.mapping_lr_mult)
-        self.synthesis = FastGANSynthesis(cfg)
-        self.num_ws = self.synthesis.num_ws
-        self.register_buffer("w_avg", torch.zeros(cfg.w_dim))
-
-    def mapping(self, z: torch.Tensor, truncation_psi: float = 1.0,
-                truncation_cutoff: int | None = None, update_w_avg: bool = False) -> torch.Tensor:
-        """z (N, z_dim) -> ws (N, num_ws, w_dim); truncation and w_avg as in StyleGAN2."""
-        w = self.mapping_net(z).to(self.w_avg.dtype)  # (N, w_dim)
-        if update_w_avg and self.training:
-            with torch.no_grad():
-                self.w_avg.copy_(w.detach().mean(dim=0).lerp(self.w_avg, W_AVG_BETA))
-        ws = w.unsqueeze(1).repeat(1, self.num_ws, 1)  # (N, num_ws, w_dim)
-        if truncation_psi != 1.0:
-            cutoff = self.num_ws if truncation_cutoff is None else truncation_cutoff
-            ws[:, :cutoff] = self.w_avg.lerp(ws[:, :cutoff], truncation_psi)
-        return ws
+    synthesis_network = FastGANSynthesis
 
 
 def sn_conv(in_channels: int, out_channels: int, kernel: int, stride: int = 1, padding: int = 0,

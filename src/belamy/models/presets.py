@@ -79,21 +79,7 @@ def fastgan_cpu_64() -> ModelConfig:
     """The FastGAN-style model at 64 px for a CPU (`belamy.models.fastgan`): StyleGAN2's small
     mapping network, GLU up-blocks from 128 maps at 4 px to 24 at 32 px, a D of two branches;
     1.4 M parameters in all, the size of the reference in issue 32."""
-    return ModelConfig(
-        name="fastgan",
-        resolution=64,
-        z_dim=128,
-        w_dim=128,
-        mapping_layers=2,
-        g_channel_base=768,
-        g_channel_max=128,
-        d_channel_base=512,
-        d_channel_max=128,
-        use_noise=True,
-        top="light",
-        tanh_output=True,
-        mbstd_group=0,
-    )
+    return stylegan2_cpu_64().replace(name="fastgan", g_channel_base=768, mbstd_group=0)
 
 
 def stylegan2_gpu(resolution: int) -> ModelConfig:

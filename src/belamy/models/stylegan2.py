@@ -157,13 +157,15 @@ class StyleGAN2Generator(Generator):
     `mapping(z, ...) -> ws (N, num_ws, w_dim)`, `synthesis(ws, noise_mode, generator) -> img`.
     """
 
+    synthesis_network = SynthesisNetwork  # ws -> image; another architecture may bring its own (fastgan)
+
     def __init__(self, cfg: ModelConfig) -> None:
         super().__init__()
         self.z_dim, self.w_dim = cfg.z_dim, cfg.w_dim
         self.resolution, self.img_channels = cfg.resolution, cfg.img_channels
         self.mapping_net = MappingNetwork(cfg.z_dim, cfg.w_dim, cfg.mapping_layers,
                                           cfg.mapping_lr_mult)
-        self.synthesis = SynthesisNetwork(cfg)
+        self.synthesis = self.synthesis_network(cfg)
         self.num_ws = self.synthesis.num_ws
         self.register_buffer("w_avg", torch.zeros(cfg.w_dim))
 
