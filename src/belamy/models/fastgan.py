@@ -28,10 +28,10 @@ from torch.nn.utils.parametrizations import spectral_norm
 from belamy.models.config import ModelConfig
 from belamy.models.layers import (
     LRELU_GAIN,
-    NOISE_MODES,
     EqualLinear,
     ModulatedConv,
     ToRGB,
+    check_synthesis_inputs,
 )
 from belamy.models.stylegan2 import StyleGAN2Generator
 
@@ -104,10 +104,7 @@ class FastGANSynthesis(nn.Module):
 
     def forward(self, ws: torch.Tensor, noise_mode: str = "const",
                 generator: torch.Generator | None = None) -> torch.Tensor:
-        if noise_mode not in NOISE_MODES:
-            raise ValueError(f"noise_mode must be one of {NOISE_MODES}, got {noise_mode!r}")
-        if ws.ndim != 3 or ws.shape[1] != self.num_ws or ws.shape[2] != self.w_dim:
-            raise ValueError(f"ws must have shape (N, {self.num_ws}, {self.w_dim}), got {tuple(ws.shape)}")
+        check_synthesis_inputs(ws, self.num_ws, self.w_dim, noise_mode)
         x = self.const.unsqueeze(0).repeat(ws.shape[0], 1, 1, 1)  # (N, C4, 4, 4)
         x = self.conv4(x, ws[:, 0], noise_mode, generator)
         feats = {4: x}
@@ -162,7 +159,8 @@ class Branch(nn.Module):
         super().__init__()
         c = cfg.d_channels_at
         self.stem = nn.Sequential(sn_conv(cfg.img_channels, c(res // 2), 4, 2, 1), nn.LeakyReLU(D_SLOPE))
-        self.down = nn.Sequential(*[DownBlock(c(r), c(r // 2)) for r in range(res // 2, 8, -1) if r & (r - 1) == 0])
+        sides = [res // 2 >> i for i in range((res // 16).bit_length() - 1)]  # res/2, res/4, ..., 16
+        self.down = nn.Sequential(*[DownBlock(c(r), c(r // 2)) for r in sides])
         self.excite = SkipExcitation(c(res // 2), c(8)) if res // 2 > 8 else None
         self.head = nn.Sequential(sn_conv(c(8), c(8), 1), nn.LeakyReLU(D_SLOPE), sn_conv(c(8), 1, 4))
 

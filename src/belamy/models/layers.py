@@ -304,6 +304,14 @@ class ToRGB(nn.Module):
 NOISE_MODES = ("const", "random", "none")
 
 
+def check_synthesis_inputs(ws: torch.Tensor, num_ws: int, w_dim: int, noise_mode: str) -> None:
+    """A synthesis network's inputs, checked the same way by every architecture."""
+    if noise_mode not in NOISE_MODES:
+        raise ValueError(f"noise_mode must be one of {NOISE_MODES}, got {noise_mode!r}")
+    if ws.ndim != 3 or ws.shape[1] != num_ws or ws.shape[2] != w_dim:
+        raise ValueError(f"ws must have shape (N, {num_ws}, {w_dim}), got {tuple(ws.shape)}")
+
+
 class NoiseInjection(nn.Module):
     """Per-pixel Gaussian noise, scaled by a learned per-layer strength (init 0).
 

@@ -30,11 +30,11 @@ from belamy.models.base import Generator
 from belamy.models.config import ModelConfig
 from belamy.models.layers import (
     LRELU_GAIN,
-    NOISE_MODES,
     EqualConv2d,
     EqualLinear,
     ModulatedConv,
     ToRGB,
+    check_synthesis_inputs,
     minibatch_stddev,
     pixel_norm,
     upsample2x,
@@ -132,11 +132,7 @@ class SynthesisNetwork(nn.Module):
 
     def forward(self, ws: torch.Tensor, noise_mode: str = "const",
                 generator: torch.Generator | None = None) -> torch.Tensor:
-        if noise_mode not in NOISE_MODES:
-            raise ValueError(f"noise_mode must be one of {NOISE_MODES}, got {noise_mode!r}")
-        if ws.ndim != 3 or ws.shape[1] != self.num_ws or ws.shape[2] != self.w_dim:
-            raise ValueError(f"ws must have shape (N, {self.num_ws}, {self.w_dim}), "
-                             f"got {tuple(ws.shape)}")
+        check_synthesis_inputs(ws, self.num_ws, self.w_dim, noise_mode)
         x = img = None
         w_idx = 0
         for block in self.blocks:
