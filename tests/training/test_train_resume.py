@@ -170,6 +170,7 @@ def test_run_outputs(tiny_collection: Path, tmp_path: Path):
     assert stats[-1]["step"] == 6 and {"loss_D", "loss_G", "aug_p", "img_s", "time", "mem_mb"} <= set(stats[-1])
     card = (out / "MODEL_CARD.md").read_text()
     assert "24 images" in card and "Karras" in card and "Goodfellow" in card
+    assert "## Code credited" in card and "stylegan2-ada-pytorch" in card and "Apache-2.0" in card
     saved = json.loads((out / "config.json").read_text())
     assert saved["steps"] == 6 and saved["model"]["name"] == "stylegan2"
     with pytest.raises(BelamyError, match="--resume"):

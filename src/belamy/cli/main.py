@@ -32,12 +32,14 @@ def _register() -> None:
     from belamy.cli import collect as collect_cli
     from belamy.cli import eval as eval_cli
     from belamy.cli import explore as explore_cli
+    from belamy.cli import finish as finish_cli
     from belamy.cli import train as train_cli
 
     collect_cli.register(app)
     train_cli.register(app)
     explore_cli.register(app)
     eval_cli.register(app)
+    finish_cli.register(app)
 
 
 _register()

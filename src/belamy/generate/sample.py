@@ -122,17 +122,20 @@ def reproduce(record_path: Path, out: Path | None = None, device: str = "cpu") -
 
     Raises if the run's generator (or a recorded latent file) is no longer the recorded one.
     """
-    record = read_record(record_path)
+    arr = reproduce_record(read_record(record_path), device)
+    if out is not None:
+        save_png(arr, out)
+    return arr
+
+
+def reproduce_record(record: dict[str, Any], device: str = "cpu") -> np.ndarray:
+    """The (H, W, 3) uint8 render a render record describes, rendered again from its run."""
     run = recorded_run(record)
     dev = pick_device(device)
     G = run.generator(dev)
     if "latent" in record:
-        arr = render_latent(G, resolve(record["latent"], G, run), record["truncation"], record["noise_mode"])
-    else:
-        # the seeds it was rendered with: a batched matmul may round the last bit differently from a
-        # single render, and a record promises the same pixels
-        batch = record.get("batch_seeds") or [record["seed"]]
-        arr = render_batch(G, batch, record["truncation"], dev, record["noise_mode"])[batch.index(record["seed"])]
-    if out is not None:
-        save_png(arr, out)
-    return arr
+        return render_latent(G, resolve(record["latent"], G, run), record["truncation"], record["noise_mode"])
+    # the seeds it was rendered with: a batched matmul may round the last bit differently from a
+    # single render, and a record promises the same pixels
+    batch = record.get("batch_seeds") or [record["seed"]]
+    return render_batch(G, batch, record["truncation"], dev, record["noise_mode"])[batch.index(record["seed"])]

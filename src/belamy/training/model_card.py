@@ -5,27 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from belamy.core import atomic
+from belamy.core.version import code_version
 from belamy.data import names
-
-ALGORITHM_CREDITS = {
-    "dcgan": ["A. Radford, L. Metz, S. Chintala. *Unsupervised Representation Learning with Deep Convolutional "
-              "Generative Adversarial Networks* (DCGAN), 2015."],
-    "stylegan2": ["T. Karras, S. Laine, M. Aittala, J. Hellsten, J. Lehtinen, T. Aila. *Analyzing and Improving the "
-                  "Image Quality of StyleGAN* (StyleGAN2), 2020."],
-    "fastgan": ["B. Liu, Y. Zhu, K. Song, A. Elgammal. *Towards Faster and Stabilized GAN Training for High-fidelity "
-                "Few-shot Image Synthesis* (FastGAN), 2021.",
-                "T. Karras, S. Laine, M. Aittala, J. Hellsten, J. Lehtinen, T. Aila. *Analyzing and Improving the "
-                "Image Quality of StyleGAN* (StyleGAN2: the mapping network and modulated convolutions), 2020."],
-}
-COMMON_CREDITS = ["I. Goodfellow et al. *Generative Adversarial Nets*, 2014."]
-TECHNIQUE_CREDITS = {
-    "ada": "T. Karras, M. Aittala, J. Hellsten, S. Laine, J. Lehtinen, T. Aila. *Training Generative Adversarial "
-           "Networks with Limited Data* (ADA), 2020.",
-    "diffaug": "S. Zhao, Z. Liu, J. Lin, J.-Y. Zhu, S. Han. *Differentiable Augmentation for Data-Efficient GAN "
-               "Training* (DiffAugment), 2020.",
-    "r1": "L. Mescheder, A. Geiger, S. Nowozin. *Which Training Methods for GANs do actually Converge?* (R1), 2018.",
-    "ema": "T. Karras, T. Aila, S. Laine, J. Lehtinen. *Progressive Growing of GANs* (EMA generator), 2018.",
-}
+from belamy.models.lineage import BELAMY_CODE, UPSTREAM, model_citations
 
 
 def write_model_card(run_dir: Path, cfg, coll, state, env, stopped: str | None = None,
@@ -33,13 +15,8 @@ def write_model_card(run_dir: Path, cfg, coll, state, env, stopped: str | None =
     m = cfg.model
     lic = ", ".join(f"{k} ({v})" for k, v in coll.license_counts().most_common())
     authors = sorted({r["author"] for r in coll.manifest if r.get("author")})
-    credits = COMMON_CREDITS + ALGORITHM_CREDITS.get(m.name, [])
-    if cfg.augment in TECHNIQUE_CREDITS:
-        credits.append(TECHNIQUE_CREDITS[cfg.augment])
-    if cfg.r1_gamma > 0 and cfg.r1_interval > 0:
-        credits.append(TECHNIQUE_CREDITS["r1"])
-    if cfg.ema_kimg > 0:
-        credits.append(TECHNIQUE_CREDITS["ema"])
+    credits = model_citations(m.name, augment=cfg.augment, r1=cfg.r1_gamma > 0 and cfg.r1_interval > 0,
+                              ema=cfg.ema_kimg > 0)
     status = f"stopped ({stopped})" if stopped else "training"
     lines = [
         f"# Model card: {run_dir.name}", "",
@@ -60,6 +37,10 @@ def write_model_card(run_dir: Path, cfg, coll, state, env, stopped: str | None =
         f"- Budget: kimg {cfg.kimg}, steps {cfg.steps}, minutes {cfg.minutes}", "",
         "## Algorithms credited", "",
         *[f"- {c}" for c in credits], "",
+        "## Code credited", "",
+        f"- {BELAMY_CODE['name']} {code_version()} ({BELAMY_CODE['license']}), {BELAMY_CODE['authors']}: this run's code",
+        *[f"- [{u['name']}]({u['url']}) ({u['license']}), {u['authors']}: {u['role']} (not copied)"
+          for u in UPSTREAM.get(m.name, [])], "",
         *_originality_lines(originality),
         "## Intended use", "",
         "Art-making from the collection above. Outputs may resemble training images; check originality "

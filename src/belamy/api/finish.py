@@ -1,0 +1,333 @@
+"""`belamy.finish()`, `belamy.verify()`, `belamy.rerender()`: a render becomes a signed artwork.
+
+The order is fixed, because any byte changed after signing breaks the signature: the render is
+checked against its record (re-rendered from its run), upscaled to the print size, signed with a
+painted signature; then the provenance record is made, the XMP packet naming it, the file
+encoded with both, and last the C2PA manifest signed over every byte. Every check a user can
+fail (no record, no key, too much upscaling, a JPEG source) runs before anything is written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import platform
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from PIL import Image, UnidentifiedImageError
+
+from belamy.core import atomic
+from belamy.core.atomic import sha256_file
+from belamy.core.errors import BelamyError
+from belamy.core.png import save_png
+from belamy.core.seeds import z_from_seed
+from belamy.core.version import code_version
+from belamy.data import names
+from belamy.data.collection import MANIFEST_FILE, Collection
+from belamy.finish.printing import MIME, SUFFIX, PrintConfig, encode, print_pixels, upscale
+from belamy.finish.signature import SignatureConfig, sign
+from belamy.generate.records import RECORD_SUFFIX, recorded_run
+from belamy.generate.sample import reproduce_record
+from belamy.models.run import Run
+from belamy.provenance import manifest as c2pa_manifest
+from belamy.provenance.keys import default_keys_dir, load_identity
+from belamy.provenance.record import (
+    PNG_KEY,
+    SCHEMA,
+    SCHEMA_VERSION,
+    canonical,
+    code_credits,
+    contributors,
+    pixels_sha256,
+    record_sha256,
+    roles,
+)
+from belamy.provenance.verify import Verdict, decode
+from belamy.provenance.verify import verify as verify_file
+from belamy.provenance.xmp import COMPOSITE, TRAINED, XmpFields, build_xmp
+
+PROVENANCE_SUFFIX = ".provenance.json"
+RENDER_KEY = "belamy:record"  # the render record's iTXt chunk (generate.records)
+
+
+@dataclass
+class FinishOptions:
+    """Everything `belamy finish` asks of the artist besides the render."""
+
+    signature: SignatureConfig | None = field(default_factory=SignatureConfig)  # None: unsigned painting
+    printing: PrintConfig = field(default_factory=PrintConfig)
+    artist: str | None = None  # who conceived the work (default: the signing identity's name)
+    operator: str | None = None  # who ran belamy
+    owner: str | None = None  # who owns the artwork
+    title: str | None = None
+    rights: str | None = None  # copyright notice (default: "(c) YEAR ARTIST")
+    data_mining: str = "prohibited"  # plus:DataMining and the C2PA training-and-mining assertion
+    keys: Path | None = None  # signing identity folder (default: keys.default_keys_dir())
+
+
+@dataclass
+class FinishResult:
+    artwork: Path
+    sidecar: Path
+    record_path: Path
+    record: dict[str, Any]
+    seconds: dict[str, float]
+
+
+def _render_record(render: Path) -> tuple[np.ndarray, dict[str, Any]]:
+    """A render's pixels and record, refused with one line if it is not a PNG render with a record."""
+    try:
+        with Image.open(render) as im:
+            fmt = im.format
+            im.load()
+            text = dict(getattr(im, "text", {}) or {})
+            arr = np.asarray(im.convert("RGB"))
+    except FileNotFoundError:
+        raise BelamyError(f"{render} does not exist") from None
+    except (UnidentifiedImageError, OSError) as exc:
+        raise BelamyError(f"{render} is not a readable image ({exc})") from None
+    if fmt != "PNG":
+        raise BelamyError(f"{render} is a {fmt}: finish starts from a PNG render of belamy (exact pixels, with "
+                          "its record); render it again with `belamy sample` or `belamy series`")
+    raw = text.get(RENDER_KEY)
+    beside = render.with_name(render.stem + RECORD_SUFFIX)
+    if raw is None and beside.is_file():
+        raw = beside.read_text(encoding="utf-8")
+    try:
+        record = json.loads(raw) if raw is not None else None
+    except json.JSONDecodeError:
+        record = None
+    if not isinstance(record, dict) or "generator_sha256" not in record:
+        raise BelamyError(f"{render} has no render record (neither a {RENDER_KEY} chunk nor {beside.name}): finish "
+                          "works on renders of `belamy sample`, `series`, `mix` or `bookmark load`")
+    return arr, record
+
+
+def _check_render(arr: np.ndarray, record: dict[str, Any], device: str) -> tuple[Run | None, dict[str, Any]]:
+    """Re-render the render from its run: the same pixels make it a pure render, others a human edit."""
+    try:
+        run = recorded_run(record)
+    except BelamyError as exc:
+        return None, {"checked": False, "why": str(exc)}
+    again = reproduce_record(record, device)
+    if again.shape == arr.shape and np.array_equal(again, arr):
+        return run, {"checked": True, "same_pixels": True}
+    changed = int(np.any(again != arr, axis=-1).sum()) if again.shape == arr.shape else arr.shape[0] * arr.shape[1]
+    return run, {"checked": True, "same_pixels": False, "changed_pixels": changed}
+
+
+def _latent(record: dict[str, Any], run: Run | None) -> dict[str, Any]:
+    if "seed" in record and "latent" not in record:
+        z_dim = (run.model_config.get("z_dim") if run else None) or record.get("z_dim")
+        out: dict[str, Any] = {"seed": record["seed"]}
+        if z_dim:
+            z = z_from_seed(int(record["seed"]), int(z_dim)).numpy()
+            out.update(z_dim=int(z_dim), z_sha256=_sha256_bytes(z.astype("<f4").tobytes()))
+        return out
+    spec = record.get("latent")
+    return {"spec": spec, "spec_sha256": _sha256_bytes(canonical({"latent": spec}))}
+
+
+def _sha256_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _collection(run: Run | None) -> tuple[dict[str, Any], Path | None]:
+    """What the run was trained on, with its credits when the collection is still on disk."""
+    if run is None:
+        return {"present": False, "why": "the run is not present"}, None
+    info = run.info
+    out: dict[str, Any] = {"path": names.readable(info.get("collection", "")), "images": info.get("collection_count"),
+                           "manifest_digest": info.get("collection_manifest_sha")}
+    try:
+        coll = Collection.open(names.local_path(info["collection"]))
+    except (BelamyError, KeyError, OSError):
+        out["present"] = False
+        return out, None
+    manifest = coll.path / MANIFEST_FILE
+    out.update(present=True, manifest_sha256=sha256_file(manifest), credits=contributors(coll.manifest))
+    return out, manifest
+
+
+def _software() -> dict[str, str]:
+    import c2pa
+    import matplotlib
+    import PIL
+
+    return {"belamy": code_version(), "python": platform.python_version(), "torch": torch.__version__,
+            "pillow": PIL.__version__, "matplotlib": matplotlib.__version__, "c2pa-python": c2pa.__version__}
+
+
+def finish(render: str | Path, out_dir: str | Path, opts: FinishOptions | None = None, device: str = "cpu",
+           force: bool = False) -> FinishResult:
+    """Finish `render` into `out_dir`: ARTWORK (PNG/TIFF/JPEG), ARTWORK.c2pa and ARTWORK.provenance.json."""
+    t0 = time.perf_counter()
+    opts = opts or FinishOptions()
+    render, out_dir = Path(render), Path(out_dir)
+    arr, render_rec = _render_record(render)
+    identity = load_identity(opts.keys)
+    h, w = arr.shape[:2]
+    target = print_pixels(opts.printing, w, h)
+    fmt = opts.printing.format
+    artwork = out_dir / f"{render.stem}{SUFFIX[fmt]}"
+    sidecar, record_path = artwork.with_suffix(".c2pa"), artwork.with_name(render.stem + PROVENANCE_SUFFIX)
+    if artwork.exists() and not force:
+        raise BelamyError(f"{artwork} already exists: pass --force to replace it, or another -o folder")
+    seconds: dict[str, float] = {}
+
+    t = time.perf_counter()
+    run, check = _check_render(arr, render_rec, device)
+    seconds["check"] = time.perf_counter() - t
+    steps: list[dict[str, Any]] = [{"kind": "sample", "record": render_rec, "rerender_check": check}]
+    if check.get("same_pixels") is False:
+        steps.append({"kind": "edit", "by": "unknown (pixels differ from a re-render of the record)",
+                      "changed_pixels": check["changed_pixels"]})
+    t = time.perf_counter()
+    arr, step = upscale(arr, target)
+    steps.append(step)
+    seconds["upscale"] = time.perf_counter() - t
+    t = time.perf_counter()
+    if opts.signature is not None:
+        arr, step = sign(arr, opts.signature)
+        steps.append({**step, "config": asdict(opts.signature)})
+    seconds["signature"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    if fmt == "jpeg":  # lossy: the record names the pixels a reader decodes
+        with Image.open(io.BytesIO(encode(arr, opts.printing))) as im:
+            pixels = np.asarray(im.convert("RGB"))
+    else:
+        pixels = arr
+    composite = any(s["kind"] in ("edit", "brush") for s in steps)
+    source_type = COMPOSITE if composite else TRAINED
+    artist = opts.artist or identity.name
+    year = datetime.now(timezone.utc).year
+    rights = opts.rights or f"(c) {year} {artist}"
+    coll, coll_manifest = _collection(run)
+    cfg = run.config if run else {}
+    model = render_rec.get("model") or ""
+    record: dict[str, Any] = {
+        "schema": SCHEMA, "schema_version": SCHEMA_VERSION,
+        "artwork": {"title": opts.title or render.stem, "format": fmt, "width": int(arr.shape[1]),
+                    "height": int(arr.shape[0]), "pixels_sha256": pixels_sha256(pixels),
+                    "print": {"size": opts.printing.size, "dpi": opts.printing.dpi,
+                              "width_cm": round(arr.shape[1] / opts.printing.dpi * 2.54, 2),
+                              "height_cm": round(arr.shape[0] / opts.printing.dpi * 2.54, 2),
+                              **({"quality": opts.printing.quality} if fmt == "jpeg" else {})},
+                    "digital_source_type": source_type},
+        "roles": roles(artist, opts.operator, opts.owner),
+        "rights": rights, "data_mining": opts.data_mining,
+        "signer": {"name": identity.name, "certificate_sha256": identity.fingerprint,
+                   "expires": identity.expires.isoformat(timespec="seconds")},
+        "run": {"id": render_rec.get("run"), "checkpoint_sha256": render_rec.get("generator_sha256"),
+                "step": render_rec.get("step"), "model": model, "resolution": render_rec.get("resolution"),
+                "config": cfg},
+        "collection": coll,
+        "credits": code_credits(model, code_version(), cfg.get("augment"),
+                                r1=bool(cfg.get("r1_gamma")) and bool(cfg.get("r1_interval")),
+                                ema=bool(cfg.get("ema_kimg"))),
+        "render": render_rec,
+        "latent": _latent(render_rec, run),
+        "steps": steps,
+        "software": _software(),
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
+    digest = record_sha256(record)
+    xmp = build_xmp(XmpFields(source_type=source_type, ai_system=f"belamy {model}".strip(),
+                              ai_system_version=code_version(), data_mining=opts.data_mining, creators=[artist],
+                              rights=rights, title=record["artwork"]["title"],
+                              credit=f"{artist}, with belamy ({model})", record_sha256=digest))
+    text = {PNG_KEY: canonical(record).decode("utf-8")} if fmt == "png" else None
+    data = encode(arr, opts.printing, xmp=xmp, text=text)
+    seconds["record"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    ingredients = []
+    if run is not None:
+        ingredients.append(c2pa_manifest.Ingredient(f"{run.export_path.name} (run {run.run_id})", run.export_path))
+    if coll_manifest is not None:
+        ingredients.append(c2pa_manifest.Ingredient(f"collection {coll_manifest.name}", coll_manifest,
+                                                    "application/x-ndjson"))
+    definition = c2pa_manifest.manifest_definition(
+        artwork.name, MIME[fmt], source_type, {"name": "belamy", "version": code_version()}, record, opts.data_mining)
+    signed, side = c2pa_manifest.sign(data, MIME[fmt], identity, definition, ingredients)
+    seconds["c2pa"] = time.perf_counter() - t
+
+    # the record and sidecar first: an artwork on disk always has them beside it
+    atomic.write_json(record_path, record)
+    atomic.write_bytes(sidecar, side)
+    atomic.write_bytes(artwork, signed)
+    seconds["total"] = time.perf_counter() - t0
+    return FinishResult(artwork, sidecar, record_path, record, seconds)
+
+
+def trust_anchors(trust: list[Path] | None = None, keys: Path | None = None) -> list[bytes]:
+    """The roots `verify` trusts: the local identity's root (if any) and each `--trust` PEM file."""
+    anchors = []
+    root = Path(keys or default_keys_dir()) / "root.pem"
+    if root.is_file():
+        anchors.append(root.read_bytes())
+    for p in trust or []:
+        try:
+            anchors.append(Path(p).read_bytes())
+        except OSError:
+            raise BelamyError(f"cannot read the trusted root {p}: give a PEM certificate file") from None
+    return anchors
+
+
+def verify(artwork: str | Path, trust: list[Path] | None = None, keys: Path | None = None) -> Verdict:
+    """Verify an artwork against its record, XMP and C2PA manifest (see `belamy.provenance.verify`)."""
+    return verify_file(Path(artwork), trust_anchors(trust, keys))
+
+
+def artwork_record(source: str | Path) -> dict[str, Any]:
+    """The provenance record of an artwork file, or of a NAME.provenance.json."""
+    source = Path(source)
+    if source.suffix == ".json":
+        try:
+            return json.loads(source.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as exc:
+            raise BelamyError(f"{source} is not a readable provenance record ({exc})") from None
+    _, mime, info = decode(source)
+    if PNG_KEY in info:
+        return json.loads(info[PNG_KEY])
+    report = c2pa_manifest.read(source.read_bytes(), mime, [])
+    record = report.record if report else None
+    if record is None:
+        raise BelamyError(f"{source} carries no provenance record: finish it with `belamy finish`")
+    return record
+
+
+def rerender(source: str | Path, out: str | Path | None = None, device: str = "cpu") -> tuple[np.ndarray, bool]:
+    """Re-render an artwork from its record alone (its run must be present): (pixels, same as recorded)."""
+    record = artwork_record(source)
+    arr = reproduce_record(record["render"], device)
+    for step in record["steps"]:
+        kind = step["kind"]
+        if kind == "upscale":
+            if step["method"] not in ("none", "lanczos"):
+                raise BelamyError(f"this artwork was upscaled with {step['method']}, which rerender cannot replay")
+            arr, _ = upscale(arr, tuple(step["to"]))
+        elif kind == "signature":
+            arr, _ = sign(arr, SignatureConfig(**step["config"]))
+        elif kind != "sample":
+            raise BelamyError(f"this artwork has a '{kind}' step (a human edit or a layer not from a run): it cannot be "
+                              "re-rendered from its record alone")
+    pixels = arr
+    fmt = record["artwork"]["format"]
+    if fmt == "jpeg":
+        printed = record["artwork"]["print"]
+        quality_cfg = PrintConfig(format="jpeg", dpi=printed["dpi"], quality=printed["quality"])
+        with Image.open(io.BytesIO(encode(arr, quality_cfg))) as im:
+            pixels = np.asarray(im.convert("RGB"))
+    same = pixels_sha256(pixels) == record["artwork"]["pixels_sha256"]
+    if out is not None:
+        save_png(arr, Path(out))
+    return arr, same

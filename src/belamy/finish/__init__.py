@@ -1,0 +1,1 @@
+"""Finishing a picked render for the wall: the artist's signature and the print file."""

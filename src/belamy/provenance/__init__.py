@@ -1,0 +1,1 @@
+"""Provenance: keys, the provenance record, XMP, C2PA and verification."""
