@@ -47,7 +47,7 @@ def test_the_formula_changes_pixels_only_inside_its_box_and_is_deterministic():
     assert diff[y0:y1, x0:x1].sum() > 0.1 * (x1 - x0) * (y1 - y0)  # there is ink
     diff[y0:y1, x0:x1] = False
     assert not diff.any()
-    assert step["height_px"] == y1 - y0 == round(0.045 * 384)
+    assert step["height_px"] == y1 - y0 == round(0.03 * 384)
     assert step["kind"] == "signature" and step["fontset"] == "stix" and r"\mathbb{E}" in step["mathtext"]
     assert step["matplotlib"] == matplotlib.__version__ and step["freetype"]
     json.dumps(step)  # JSON-able
@@ -82,7 +82,7 @@ def test_auto_corner_picks_the_one_calm_corner(flat):
 
 
 def test_a_flat_painting_is_signed_bottom_right():
-    arr = np.full((300, 300, 3), 200, np.uint8)
+    arr = np.full((400, 400, 3), 200, np.uint8)
     assert sign(arr, SignatureConfig())[1]["corner"] == "bottom-right"
 
 
@@ -162,9 +162,9 @@ def test_a_glyph_the_font_lacks_is_an_error_not_a_box(monkeypatch):
 
 def test_too_small_an_image_is_one_line_saying_how_to_fix_it():
     with pytest.raises(BelamyError, match=r"9 px tall.*--signature-height.*--no-signature") as info:
-        sign(painting(side=200), SignatureConfig())
+        sign(painting(side=300), SignatureConfig())
     assert "\n" not in str(info.value)
-    sign(painting(side=230), SignatureConfig())  # 10 px reads
+    sign(painting(side=334), SignatureConfig())  # 10 px reads
 
 
 def test_a_signature_wider_than_the_image_is_refused():

@@ -34,7 +34,7 @@ def studio(tmp_path_factory, run):
     renders = sample(run, [3, 5], root / "renders", truncation=0.7, originality=False, progress=False)
     keys_mod.init_keys(root / "keys", "Ada Lovelace", "ada@example.org")
     keys_mod.init_keys(root / "other-keys", "Someone Else")
-    opts = FinishOptions(printing=PrintConfig(size="256px"), artist="Ada Lovelace", operator="Studio B",
+    opts = FinishOptions(printing=PrintConfig(size="384px"), artist="Ada Lovelace", operator="Studio B",
                          owner="A Collector", keys=root / "keys")
     res = finish(renders[0], root / "art", opts)
     return root, renders, opts, res
@@ -78,7 +78,7 @@ def test_finish_writes_a_verified_artwork(studio):
     assert res.artwork.name == "seed0003.png" and res.sidecar.is_file() and res.record_path.is_file()
     assert json.loads(res.record_path.read_text()) == rec
     im = Image.open(res.artwork)
-    assert im.size == (256, 256) and im.info["dpi"][0] == pytest.approx(300, abs=0.01) and im.info.get("icc_profile")
+    assert im.size == (384, 384) and im.info["dpi"][0] == pytest.approx(300, abs=0.01) and im.info.get("icc_profile")
     assert rec["steps"][0]["rerender_check"] == {"checked": True, "same_pixels": True}
     assert [s["kind"] for s in rec["steps"]] == ["sample", "upscale", "signature"]
     assert rec["roles"] == {"artist": "Ada Lovelace", "operator": "Studio B", "owner": "A Collector"}
@@ -157,7 +157,7 @@ def test_each_tampering_is_caught_with_its_own_message(studio, tmp_path):
         return v.status, [f.check for f in v.findings], " | ".join(f.message for f in v.findings)
 
     changed = bytearray(raw)
-    changed[(1 + 256 * 3) * 100 + 10] ^= 0x01  # one sample of one pixel of row 100 (past its filter byte)
+    changed[(1 + 384 * 3) * 100 + 10] ^= 0x01  # one sample of one pixel of row 100 (past its filter byte)
     status, checks, msg = check("pixel.png", build(with_idat(parts, zlib.compress(bytes(changed), 6))))
     assert status == "tampered" and checks == ["pixels"] and "pixels were changed" in msg
 
@@ -175,7 +175,7 @@ def test_each_tampering_is_caught_with_its_own_message(studio, tmp_path):
     status, checks, msg = check("resaved.png", build(with_idat(parts, zlib.compress(raw, 1))))
     assert status == "tampered" and checks == ["file"] and "re-saved" in msg
 
-    other = finish(renders[0], tmp_path / "other", FinishOptions(printing=PrintConfig(size="256px"),
+    other = finish(renders[0], tmp_path / "other", FinishOptions(printing=PrintConfig(size="384px"),
                                                                  keys=root / "other-keys"))
     v = verify(other.artwork, keys=keys)
     assert v.status == "tampered" and [f.check for f in v.findings] == ["signer"] and "Someone Else" in v.signer
@@ -223,7 +223,7 @@ def test_cli_round_trip(studio, tmp_path, monkeypatch, capsys):
     assert code == 0 and "signing identity 'Cli Artist'" in out
     assert (tmp_path / "k" / "signer.key").stat().st_mode & 0o777 == 0o600
     code, out, err = run_cli(monkeypatch, capsys, "finish", str(renders[1]), "-o", str(tmp_path / "a"),
-                             "--size", "256px", "--format", "jpeg", "--signature", "Cli Artist 2026")
+                             "--size", "384px", "--format", "jpeg", "--signature", "Cli Artist 2026")
     assert code == 0, err
     art = tmp_path / "a" / "seed0005.jpg"
     code, out, err = run_cli(monkeypatch, capsys, "verify", str(art))
@@ -235,5 +235,5 @@ def test_cli_round_trip(studio, tmp_path, monkeypatch, capsys):
     code, out, err = run_cli(monkeypatch, capsys, "verify", str(res.artwork), "--trust", str(root / "keys" / "root.pem"))
     assert code == 0
     code, out, err = run_cli(monkeypatch, capsys, "finish", str(renders[1]), "-o", str(tmp_path / "a"),
-                             "--size", "256px", "--format", "jpeg")
+                             "--size", "384px", "--format", "jpeg")
     assert code == 2 and err.count("\n") == 1 and "already exists" in err

@@ -53,7 +53,7 @@ def finish_cmd(
     no_signature: bool = typer.Option(False, "--no-signature", help="Do not paint a signature."),
     corner: str = typer.Option("auto", "--corner", help="auto (the calmest), bottom-right, bottom-left, top-right, top-left."),
     ink: str = typer.Option("auto", "--ink", help="auto (from the painting's palette, readable) or #rrggbb."),
-    signature_height: float = typer.Option(0.045, "--signature-height", help="Signature height, of the shorter side."),
+    signature_height: float = typer.Option(0.03, "--signature-height", help="Signature height, of the shorter side."),
     font: str = typer.Option("auto", "--font", help="auto, a mathtext fontset for the formula, or a font family."),
     size: Optional[str] = typer.Option(None, "--size", help="Print size: 30x30cm, 12in, 300mm, 2048px (default: the render's pixels)."),
     dpi: int = typer.Option(300, "--dpi", help="Print resolution."),

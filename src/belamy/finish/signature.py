@@ -61,7 +61,7 @@ class SignatureConfig:
     text: str = "formula"  # "formula": the GAN minimax objective (GAN_FORMULA); anything else: that text
     corner: Literal["auto", "bottom-right", "bottom-left", "top-right", "top-left"] = "auto"
     ink: str = "auto"  # auto (from the painting's palette) or "#rrggbb"
-    height: float = field(default=0.045, metadata=bounds(0.001, 0.5))  # of the image's shorter side
+    height: float = field(default=0.03, metadata=bounds(0.001, 0.5))  # of the image's shorter side
     # auto: the stix mathtext fontset for the formula, a serif italic (STIXGeneral) for text; the
     # formula also takes another mathtext fontset (MATH_FONTSETS), text any family matplotlib knows
     font: str = "auto"
