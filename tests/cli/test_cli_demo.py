@@ -15,7 +15,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-ENV = {**os.environ, "BELAMY_PROGRESS": "0"}
+# no signing identity of the user: the demo makes its own in its folder
+ENV = {**os.environ, "BELAMY_PROGRESS": "0", "BELAMY_KEYS": os.path.join(os.sep, "nonexistent", "belamy-test-keys")}
 COUNT, MINUTES, SERIES = 8, "0.02", 32  # 8 portraits, 1.2 s of training: ~10 s a call on 2 cores
 
 
@@ -41,7 +42,7 @@ def test_demo_collects_trains_and_renders_a_series(tmp_path: Path):
     out = tmp_path / "demo"
     r = belamy("demo", "-o", str(out), "--count", str(COUNT), "--minutes", MINUTES)
     assert r.returncode == 0, r.stderr
-    assert "done" in r.stdout and "contact sheet" in r.stdout
+    assert "done" in r.stdout and "contact sheet" in r.stdout and "4/4 finish" in r.stdout
 
     # 1/3 collect: the demo portraits, with their own contact sheet
     coll = out / "collection"
@@ -73,6 +74,13 @@ def test_demo_collects_trains_and_renders_a_series(tmp_path: Path):
             assert im.size == (64, 64) and json.loads(im.text["belamy:record"]) == record
     with Image.open(renders / "grid.png") as sheet:
         assert sheet.width >= 8 * 64 and sheet.height >= 4 * 64  # the contact sheet holds the series
+    # 4/4 finish: the first render, signed and verified with the demo's own identity
+    art = out / "artworks" / "seed0000.png"
+    with Image.open(art) as im:
+        assert im.size == (1024, 1024) and "belamy:provenance" in im.text
+    r = belamy("verify", str(art), "--keys", str(out / "keys"))
+    assert r.returncode == 0 and "verified" in r.stdout, r.stdout + r.stderr
+
     # a record re-renders its image exactly (on the device it was rendered on: auto picks a GPU if any)
     record = renders / "seed0005.record.json"
     device = json.loads(record.read_text())["device"]

@@ -79,7 +79,7 @@ def test_finish_writes_a_verified_artwork(studio):
     assert json.loads(res.record_path.read_text()) == rec
     im = Image.open(res.artwork)
     assert im.size == (384, 384) and im.info["dpi"][0] == pytest.approx(300, abs=0.01) and im.info.get("icc_profile")
-    assert rec["steps"][0]["rerender_check"] == {"checked": True, "same_pixels": True}
+    assert rec["steps"][0]["rerender_check"] == {"checked": True, "device": "cpu", "same_pixels": True}
     assert [s["kind"] for s in rec["steps"]] == ["sample", "upscale", "signature"]
     assert rec["roles"] == {"artist": "Ada Lovelace", "operator": "Studio B", "owner": "A Collector"}
     assert rec["run"]["checkpoint_sha256"] == rec["render"]["generator_sha256"]

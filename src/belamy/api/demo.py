@@ -1,4 +1,5 @@
-"""The whole journey in one call: demo collection -> training -> a sampled series with a contact sheet.
+"""The whole journey in one call: demo collection -> training -> a sampled series with a contact
+sheet -> the first render finished into a signed artwork.
 
 This is what the README's first command runs, so a new user sees every stage work on their own
 machine in a few minutes, with no data and no downloads.
@@ -11,10 +12,13 @@ from pathlib import Path
 from typing import Callable
 
 from belamy.api.config import DEFAULT_PRESET, resolve_train_config
+from belamy.api.finish import FinishOptions, finish
 from belamy.api.sample import sample
 from belamy.api.train import train
 from belamy.core.errors import BelamyError
 from belamy.data.collect import collect
+from belamy.finish.printing import PrintConfig
+from belamy.provenance.keys import default_keys_dir, init_keys
 from belamy.training import checkpoint as ckpt
 
 
@@ -24,6 +28,8 @@ class DemoResult:
     run: Path
     renders: Path
     contact_sheet: Path
+    artwork: Path
+    keys: Path
 
 
 def run_demo(out: str | Path = "belamy-demo", minutes: float = 3.0, count: int | None = None,
@@ -43,16 +49,36 @@ def run_demo(out: str | Path = "belamy-demo", minutes: float = 3.0, count: int |
         if saved["config"]["preset"] != preset:
             raise BelamyError(f"{out} holds a demo of the {saved['config']['preset']} preset: give --preset "
                               f"{saved['config']['preset']} to train it longer, or -o NEW_FOLDER for {preset}")
-    say(f"1/3 collect: painting the demo portraits at {size} px")
+    say(f"1/4 collect: painting the demo portraits at {size} px")
     coll = collect(["demo://portraits"], out / "collection", size=size, demo_count=count)
     say(f"    {len(coll)} portraits in {coll.path} (contact sheet: {coll.path / 'preview.png'})")
-    say(f"2/3 train: {minutes:g} minutes of {'the default model ' if preset == DEFAULT_PRESET else ''}{preset}")
+    say(f"2/4 train: {minutes:g} minutes of {'the default model ' if preset == DEFAULT_PRESET else ''}{preset}")
     if latest is not None:
         done = saved["train_state"]["seconds"] / 60.0
         run = train(None, run_dir, resume=True, progress=progress, warn=say, minutes=done + minutes, device=device)
     else:
         run = train(coll.path, run_dir, cfg, progress=progress, warn=say)
-    say(f"3/3 sample: a series of {series} portraits (truncation {truncation})")
+    say(f"3/4 sample: a series of {series} portraits (truncation {truncation})")
     renders = out / "renders"
-    sample(run, range(series), renders, truncation=truncation, progress=progress)
-    return DemoResult(coll.path, run.path, renders, renders / "grid.png")
+    paths = sample(run, range(series), renders, truncation=truncation, progress=progress)
+    keys = _demo_keys(out)
+    say(f"4/4 finish: {paths[0].name} signed with the GAN objective, printed at {DEMO_PRINT}, with its provenance "
+        f"record, XMP and a C2PA manifest signed by the identity in {keys}")
+    art = finish(paths[0], out / "artworks", FinishOptions(printing=PrintConfig(size=DEMO_PRINT), keys=keys,
+                                                           title=f"belamy demo, seed {paths[0].stem[4:]}"),
+                 device=device, force=True)
+    return DemoResult(coll.path, run.path, renders, renders / "grid.png", art.artwork, keys)
+
+
+DEMO_PRINT = "1024px"  # 16x the 64 px render: the most finish allows, and room for a signature that reads
+
+
+def _demo_keys(out: Path) -> Path:
+    """The user's own signing identity if they made one, else a demo identity kept in the demo folder."""
+    mine = default_keys_dir()
+    if (mine / "signer.key").is_file():
+        return mine
+    demo = out / "keys"
+    if not (demo / "signer.key").is_file():
+        init_keys(demo, "belamy demo")
+    return demo

@@ -110,17 +110,21 @@ def _render_record(render: Path) -> tuple[np.ndarray, dict[str, Any]]:
     return arr, record
 
 
-def _check_render(arr: np.ndarray, record: dict[str, Any], device: str) -> tuple[Run | None, dict[str, Any]]:
-    """Re-render the render from its run: the same pixels make it a pure render, others a human edit."""
+def _check_render(arr: np.ndarray, record: dict[str, Any], device: str | None) -> tuple[Run | None, dict[str, Any]]:
+    """Re-render the render from its run, on the device it was rendered on (another device may round
+    differently): the same pixels make it a pure render, others an edit."""
     try:
         run = recorded_run(record)
     except BelamyError as exc:
         return None, {"checked": False, "why": str(exc)}
+    device = device or record.get("device") or "cpu"
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        return run, {"checked": False, "why": f"rendered on {device}, which this machine does not have"}
     again = reproduce_record(record, device)
     if again.shape == arr.shape and np.array_equal(again, arr):
-        return run, {"checked": True, "same_pixels": True}
+        return run, {"checked": True, "device": device, "same_pixels": True}
     changed = int(np.any(again != arr, axis=-1).sum()) if again.shape == arr.shape else arr.shape[0] * arr.shape[1]
-    return run, {"checked": True, "same_pixels": False, "changed_pixels": changed}
+    return run, {"checked": True, "device": device, "same_pixels": False, "changed_pixels": changed}
 
 
 def _latent(record: dict[str, Any], run: Run | None) -> dict[str, Any]:
@@ -165,9 +169,10 @@ def _software() -> dict[str, str]:
             "pillow": PIL.__version__, "matplotlib": matplotlib.__version__, "c2pa-python": c2pa.__version__}
 
 
-def finish(render: str | Path, out_dir: str | Path, opts: FinishOptions | None = None, device: str = "cpu",
+def finish(render: str | Path, out_dir: str | Path, opts: FinishOptions | None = None, device: str | None = None,
            force: bool = False) -> FinishResult:
-    """Finish `render` into `out_dir`: ARTWORK (PNG/TIFF/JPEG), ARTWORK.c2pa and ARTWORK.provenance.json."""
+    """Finish `render` into `out_dir`: ARTWORK (PNG/TIFF/JPEG), ARTWORK.c2pa and ARTWORK.provenance.json.
+    `device` re-renders the render to check it (default: the device its record names)."""
     t0 = time.perf_counter()
     opts = opts or FinishOptions()
     render, out_dir = Path(render), Path(out_dir)
@@ -187,7 +192,7 @@ def finish(render: str | Path, out_dir: str | Path, opts: FinishOptions | None =
     seconds["check"] = time.perf_counter() - t
     steps: list[dict[str, Any]] = [{"kind": "sample", "record": render_rec, "rerender_check": check}]
     if check.get("same_pixels") is False:
-        steps.append({"kind": "edit", "by": "unknown (pixels differ from a re-render of the record)",
+        steps.append({"kind": "edit", "by": "unknown: the pixels differ from a re-render of the record",
                       "changed_pixels": check["changed_pixels"]})
     t = time.perf_counter()
     arr, step = upscale(arr, target)
@@ -305,10 +310,11 @@ def artwork_record(source: str | Path) -> dict[str, Any]:
     return record
 
 
-def rerender(source: str | Path, out: str | Path | None = None, device: str = "cpu") -> tuple[np.ndarray, bool]:
-    """Re-render an artwork from its record alone (its run must be present): (pixels, same as recorded)."""
+def rerender(source: str | Path, out: str | Path | None = None, device: str | None = None) -> tuple[np.ndarray, bool]:
+    """Re-render an artwork from its record alone (its run must be present): (pixels, same as recorded).
+    `device` defaults to the one the render was made on."""
     record = artwork_record(source)
-    arr = reproduce_record(record["render"], device)
+    arr = reproduce_record(record["render"], device or record["render"].get("device") or "cpu")
     for step in record["steps"]:
         kind = step["kind"]
         if kind == "upscale":

@@ -67,7 +67,7 @@ def finish_cmd(
     data_mining: str = typer.Option("prohibited", "--data-mining", help="prohibited, allowed, no-ai-training, no-genai-training, search-indexing-only or unspecified."),
     keys: Optional[Path] = typer.Option(None, "--keys", help="Signing identity folder (from `belamy keys init`)."),
     force: bool = typer.Option(False, "--force", help="Replace an artwork of the same name in -o."),
-    device: str = typer.Option("cpu", "--device", help="Device for the re-render check."),
+    device: Optional[str] = typer.Option(None, "--device", help="Device for the re-render check (default: the render's own)."),
 ) -> None:
     """Finish a render: signature, print size, provenance record, XMP and a signed C2PA manifest."""
     from belamy.api.finish import FinishOptions, finish
@@ -117,7 +117,7 @@ def verify_cmd(
 def rerender_cmd(
     source: Path = typer.Argument(..., help="An artwork, or its .provenance.json."),
     out: Path = typer.Option(..., "-o", "--out", help="PNG to write the re-rendered pixels to."),
-    device: str = typer.Option("cpu", "--device"),
+    device: Optional[str] = typer.Option(None, "--device", help="Default: the device the render was made on."),
 ) -> None:
     """Re-render an artwork from its provenance record alone (its run must be present)."""
     from belamy.api.finish import rerender
