@@ -237,3 +237,22 @@ def test_cli_round_trip(studio, tmp_path, monkeypatch, capsys):
     code, out, err = run_cli(monkeypatch, capsys, "finish", str(renders[1]), "-o", str(tmp_path / "a"),
                              "--size", "384px", "--format", "jpeg")
     assert code == 2 and err.count("\n") == 1 and "already exists" in err
+
+
+def test_a_crash_while_finishing_leaves_the_earlier_artwork_whole(studio, tmp_path, monkeypatch):
+    """Re-finishing over an artwork (--force) that dies while signing leaves the old files as they were."""
+    from belamy.provenance import manifest
+
+    root, renders, opts, res = studio
+    out = tmp_path / "art"
+    first = finish(renders[0], out, opts)
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+
+    def dies(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(manifest, "sign", dies)
+    with pytest.raises(KeyboardInterrupt):
+        finish(renders[0], out, opts, force=True)
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert verify(first.artwork, keys=root / "keys").status == "verified"
