@@ -9,9 +9,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
-__all__ = ["BelamyError", "Collection", "Run", "bookmarks", "collect", "evaluate", "mix", "morph", "project",
-           "render_bookmark", "resolve_train_config", "run_demo", "sample", "save_bookmark", "series", "train",
-           "video"]
+__all__ = ["BelamyError", "Collection", "FinishOptions", "Run", "bookmarks", "collect", "evaluate", "finish",
+           "init_keys", "mix", "morph", "project", "render_bookmark", "rerender", "resolve_train_config", "run_demo",
+           "sample", "save_bookmark", "series", "train", "verify", "video"]
 
 from belamy.core.errors import BelamyError
 
@@ -20,11 +20,13 @@ if TYPE_CHECKING:
     from belamy.api.demo import run_demo
     from belamy.api.evaluate import evaluate
     from belamy.api.explore import bookmarks, mix, morph, project, render_bookmark, save_bookmark, series, video
+    from belamy.api.finish import FinishOptions, finish, rerender, verify
     from belamy.api.sample import sample
     from belamy.api.train import train
     from belamy.data.collect import collect
     from belamy.data.collection import Collection
     from belamy.models.run import Run
+    from belamy.provenance.keys import init_keys
 
 _LAZY = {
     "collect": ("belamy.data.collect", "collect"),
@@ -35,6 +37,8 @@ _LAZY = {
     "evaluate": ("belamy.api.evaluate", "evaluate"),
     "run_demo": ("belamy.api.demo", "run_demo"),
     "resolve_train_config": ("belamy.api.config", "resolve_train_config"),
+    "init_keys": ("belamy.provenance.keys", "init_keys"),
+    **{name: ("belamy.api.finish", name) for name in ("finish", "FinishOptions", "verify", "rerender")},
     **{name: ("belamy.api.explore", name) for name in ("series", "video", "project", "morph", "mix",
                                                        "save_bookmark", "render_bookmark", "bookmarks")},
 }
