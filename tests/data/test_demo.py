@@ -22,7 +22,7 @@ def _pixels(img: Image.Image) -> np.ndarray:
 
 
 def test_collections_list_portraits_with_their_default_count() -> None:
-    assert DEMO_COLLECTIONS == {"portraits": 300}
+    assert DEMO_COLLECTIONS == {"portraits": 300, "figures": 400}
 
 
 def test_same_seed_gives_identical_bytes() -> None:

@@ -34,7 +34,7 @@ from belamy.data.collection import MANIFEST_FILE, Collection
 from belamy.finish.printing import MIME, SUFFIX, PrintConfig, encode, print_pixels, upscale
 from belamy.finish.signature import SignatureConfig, sign
 from belamy.generate.records import RECORD_SUFFIX, recorded_run
-from belamy.generate.sample import reproduce_record
+from belamy.generate.rerender import still_from_record
 from belamy.models.run import Run
 from belamy.provenance import manifest as c2pa_manifest
 from belamy.provenance.keys import default_keys_dir, load_identity
@@ -120,7 +120,7 @@ def _check_render(arr: np.ndarray, record: dict[str, Any], device: str | None) -
     device = device or record.get("device") or "cpu"
     if device.startswith("cuda") and not torch.cuda.is_available():
         return run, {"checked": False, "why": f"rendered on {device}, which this machine does not have"}
-    again = reproduce_record(record, device)
+    again = still_from_record(record, device)
     if again.shape == arr.shape and np.array_equal(again, arr):
         return run, {"checked": True, "device": device, "same_pixels": True}
     changed = int(np.any(again != arr, axis=-1).sum()) if again.shape == arr.shape else arr.shape[0] * arr.shape[1]
@@ -128,6 +128,8 @@ def _check_render(arr: np.ndarray, record: dict[str, Any], device: str | None) -
 
 
 def _latent(record: dict[str, Any], run: Run | None) -> dict[str, Any]:
+    if record.get("kind") == "translation":  # pix2pix: the condition image is the input
+        return {"condition": record.get("input"), "condition_sha256": record.get("input_sha256")}
     if "seed" in record and "latent" not in record:
         z_dim = (run.model_config.get("z_dim") if run else None) or record.get("z_dim")
         out: dict[str, Any] = {"seed": record["seed"]}
@@ -314,7 +316,7 @@ def rerender(source: str | Path, out: str | Path | None = None, device: str | No
     """Re-render an artwork from its record alone (its run must be present): (pixels, same as recorded).
     `device` defaults to the one the render was made on."""
     record = artwork_record(source)
-    arr = reproduce_record(record["render"], device or record["render"].get("device") or "cpu")
+    arr = still_from_record(record["render"], device or record["render"].get("device") or "cpu")
     for step in record["steps"]:
         kind = step["kind"]
         if kind == "upscale":

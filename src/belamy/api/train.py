@@ -8,14 +8,18 @@ originality check), so training never imports a stage beside it.
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
 import torch
 
 from belamy.api.evaluate import evaluate
+from belamy.core.resize import at_resolution
 from belamy.data.collection import Collection
+from belamy.data.pairs import Pairs, is_pairs, side_by_side
 from belamy.generate.sample import render_batch
+from belamy.generate.translate import translate_arrays
 from belamy.metrics.symmetry import FLIP_TOLERANCE, flips_fit
 from belamy.models.run import Run
 from belamy.training import train as training
@@ -25,6 +29,22 @@ from belamy.training.config import TrainConfig
 def render_preview(G: torch.nn.Module, seeds: list[int]) -> np.ndarray:
     """Fixed-seed preview renders (no truncation) on the generator's own device."""
     return render_batch(G, seeds, truncation=1.0, device=G.w_avg.device)
+
+
+def pair_preview(pairs: Pairs, n: int) -> Callable[[torch.nn.Module, list[int]], np.ndarray]:
+    """Previews of a conditional run: condition | G(condition) | target for the first `n` pairs."""
+    n = min(n, len(pairs))
+    cond, target = np.asarray(pairs.condition.images[:n]), np.asarray(pairs.target.images[:n])
+
+    def render(G: torch.nn.Module, seeds: list[int]) -> np.ndarray:
+        out = _at(translate_arrays(G, cond), cond.shape[1])  # at the pairs' size, beside them
+        return np.stack([side_by_side(c, o, t) for c, o, t in zip(cond, out, target)])
+
+    return render
+
+
+def _at(images: np.ndarray, side: int) -> np.ndarray:
+    return images if images.shape[1] == side else at_resolution(images, side)
 
 
 def check_originality(run: Run, n: int, device: torch.device) -> dict[str, Any]:
@@ -41,12 +61,28 @@ def train(collection: str | os.PathLike[str] | None, out: str | os.PathLike[str]
     """Train a GAN on `collection` into the run folder `out` (or continue it with `resume=True`);
     return the `Run`. Preview grids and the end-of-run originality check are included, and
     `mirror="auto"` is decided here from the collection (`say` gets a line on what was chosen)."""
+    render = render_preview
     if not resume and collection is not None:
         base = config or TrainConfig()
         if overrides.get("mirror", base.mirror) == "auto":
-            overrides["mirror"] = decide_mirror(collection, overrides.get("seed", base.seed), warn)
-    return training.train(collection, out, config, resume=resume, progress=progress, render=render_preview,
+            target = Path(collection) / "target" if is_pairs(collection) else collection
+            overrides["mirror"] = decide_mirror(target, overrides.get("seed", base.seed), warn)
+    source = collection if not resume else _run_collection(out)
+    if source is not None and is_pairs(source):
+        n = (config.preview_n if config is not None and not resume else 8)
+        render = pair_preview(Pairs.open(source), n)
+    return training.train(collection, out, config, resume=resume, progress=progress, render=render,
                           final_check=check_originality, warn=warn, **overrides)
+
+
+def _run_collection(run_dir: str | os.PathLike[str]) -> str | None:
+    """The collection (or pairs folder) an existing run trains on."""
+    import json
+
+    from belamy.data import names
+
+    info = Path(run_dir) / "run.json"
+    return names.local_path(json.loads(info.read_text())["collection"]) if info.is_file() else None
 
 
 def decide_mirror(collection: str | os.PathLike[str], seed: int, say: Callable[[str], None] | None) -> bool:

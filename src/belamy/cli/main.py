@@ -33,6 +33,7 @@ def _register() -> None:
     from belamy.cli import eval as eval_cli
     from belamy.cli import explore as explore_cli
     from belamy.cli import finish as finish_cli
+    from belamy.cli import poses as poses_cli
     from belamy.cli import train as train_cli
 
     collect_cli.register(app)
@@ -40,6 +41,7 @@ def _register() -> None:
     explore_cli.register(app)
     eval_cli.register(app)
     finish_cli.register(app)
+    poses_cli.register(app)
 
 
 _register()

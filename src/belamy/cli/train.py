@@ -16,6 +16,10 @@ def register(app: typer.Typer) -> None:
     app.command("train")(train_cmd)
     app.command("sample")(sample_cmd)
     app.command("demo")(demo_cmd)
+    app.command("train-pair")(train_pair_cmd)
+    app.command("pairs")(pairs_cmd)
+    app.command("translate")(translate_cmd)
+    app.command("chain")(chain_cmd)
 
 
 def train_cmd(
@@ -73,6 +77,84 @@ def train_cmd(
         console.print(f"preview:    {latest[-1]}")
     console.print(f"curves:     {run.path / 'curves.png'}")
     console.print(f"model card: {run.path / 'MODEL_CARD.md'}")
+
+
+def train_pair_cmd(
+    pairs: Optional[Path] = typer.Argument(None, help="Pairs folder (from `belamy pairs`)."),
+    out: Optional[Path] = typer.Option(None, "-o", "--out", help="Run folder to create."),
+    resume: Optional[Path] = typer.Option(None, "--resume", help="Continue this run exactly where it stopped."),
+    preset: Optional[str] = typer.Option(None, "--preset", help="pix2pix-64 (default), pix2pix-128 (CPU), pix2pix-256, pix2pix-512 (GPU)."),
+    config: Optional[Path] = typer.Option(None, "--config", help="JSON config file (fields of config.json)."),
+    set_: List[str] = typer.Option([], "--set", help="Override any field: --set l1_weight=50 --set model.dropout=0."),
+    kimg: Optional[float] = typer.Option(None, "--kimg", help="Budget: thousands of pairs shown."),
+    steps: Optional[int] = typer.Option(None, "--steps", help="Budget: training iterations."),
+    minutes: Optional[float] = typer.Option(None, "--minutes", help="Budget: wall-clock minutes."),
+    batch: Optional[int] = typer.Option(None, "--batch", help="Global batch size."),
+    seed: Optional[int] = typer.Option(None, "--seed"),
+    device: Optional[str] = typer.Option(None, "--device", help="auto, cpu, cuda, cuda:N or mps."),
+    threads: Optional[int] = typer.Option(None, "--threads", help="CPU threads."),
+) -> None:
+    """Train pix2pix (U-Net G, PatchGAN D, L1 + GAN) on pairs: the training machinery of `belamy train`."""
+    train_cmd(collection=pairs, out=out, resume=resume, preset=preset, model=None if (preset or config or resume) else "pix2pix",
+              resolution=None, config=config, set_=set_, kimg=kimg, steps=steps, minutes=minutes, batch=batch, lr_g=None,
+              lr_d=None, augment=None, r1_gamma=None, ema_kimg=None, seed=seed, preview_kimg=None, checkpoint_kimg=None,
+              keep=None, device=device, amp=None, threads=threads)
+
+
+def pairs_cmd(
+    collection: Path = typer.Argument(..., help="A collection: its images become the targets."),
+    condition: str = typer.Option(..., "--condition", help="pose (the figures demo's poses), edges, blur or lowres."),
+    out: Path = typer.Option(..., "-o", "--out", help="Pairs folder to create."),
+) -> None:
+    """Make pix2pix pairs: a condition derived from each image of a collection, beside it."""
+    from belamy.core.progress import make_progress
+    from belamy.data.collection import Collection
+    from belamy.data.pairs import derive_pairs
+
+    bar = make_progress()
+    with bar:
+        task = bar.add_task("pairing", total=len(Collection.open(collection)))
+        p = derive_pairs(collection, out, condition, progress=lambda k: bar.advance(task, k))
+    console.print(f"{len(p)} pairs ({condition} -> image) at {p.size} px in {p.path} (preview {p.path / 'preview.png'})")
+
+
+def translate_cmd(
+    run: Optional[Path] = typer.Argument(None, help="A pix2pix run (from `belamy train-pair`)."),
+    inputs: List[Path] = typer.Argument(None, help="Condition images (stick figures, edges, ...)."),
+    out: Optional[Path] = typer.Option(None, "-o", "--out", help="Output folder."),
+    record: Optional[Path] = typer.Option(None, "--record", help="Re-render exactly from a translation's .record.json."),
+    device: str = typer.Option("auto", "--device"),
+) -> None:
+    """Translate condition images with a pix2pix run: PNG + record each."""
+    from belamy.core.errors import BelamyError
+    from belamy.core.png import save_png
+    from belamy.generate.records import read_record
+    from belamy.generate.translate import reproduce_translation, translate
+    from belamy.models.run import Run
+
+    if record is not None:
+        target = out or record.with_name(record.name.replace(".record.json", ".reproduced.png"))
+        save_png(reproduce_translation(read_record(record), "cpu" if device == "auto" else device), target)
+        console.print(f"re-rendered {target}")
+        return
+    if run is None or not inputs or out is None:
+        raise BelamyError("usage: belamy translate RUN INPUT.png... -o DIR")
+    paths = translate(Run.open(run), list(inputs), out, device=device)
+    console.print(f"translated {len(paths)} images into {out}")
+
+
+def chain_cmd(
+    config: Path = typer.Argument(..., help="Chain config (TOML): [poses], [stick], [translate], [output]."),
+    out: Path = typer.Option(..., "-o", "--out", help="Output folder (run again to resume)."),
+    shard: Optional[str] = typer.Option(None, "--shard", help="K/N: render every N-th pose from K (default: torchrun's rank/world, else all)."),
+    device: str = typer.Option("auto", "--device"),
+) -> None:
+    """Render a chain of GANs: poses -> stick figures -> pix2pix, resumable and sharded."""
+    from belamy.api.chain import parse_shard, run_chain
+
+    res = run_chain(config, out, shard=parse_shard(shard), device=device)
+    console.print(f"{res.rendered} rendered, {res.skipped} already there (shard {res.shard[0]}/{res.shard[1]}): "
+                  f"{res.out / 'renders'}")
 
 
 def _warn(message: str) -> None:

@@ -236,6 +236,7 @@ def _keep(item: src.Item, sha: str, dec: Decoded, near: NearFinder, writer: Coll
         "sha256": sha,
         "source": item.uri,
         **_credits_for(item, lookup, cfg),
+        **(item.extra or {}),
         "width": dec.width,
         "height": dec.height,
         "format": dec.format,

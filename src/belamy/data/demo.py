@@ -1,4 +1,4 @@
-"""Built-in demo collection: a gallery of procedurally painted portraits.
+"""Built-in demo collections: a gallery of procedurally painted portraits (and `figures`).
 
 belamy turns a collection of images into a series of GAN-made artworks. New users, the test suite,
 CI and the docs all need a collection to run that pipeline on, without downloading anything and
@@ -19,13 +19,14 @@ import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 from PIL import Image, ImageChops, ImageDraw, ImageFilter
 
 from belamy.core.errors import BelamyError
 
-DEMO_COLLECTIONS: dict[str, int] = {"portraits": 300}
+DEMO_COLLECTIONS: dict[str, int] = {"portraits": 300, "figures": 400}  # figures: see demo_figures
 
 _MIN_SIZE = 16
 _TAU = 2.0 * math.pi
@@ -82,7 +83,18 @@ def iter_demo(
 
     `count` defaults to the collection's size in `DEMO_COLLECTIONS`; image `i` is painted from a
     seed derived from `(seed, i)`, so a longer run starts with the same images as a shorter one.
+    The `figures` collection names its images `figure-{i:04d}`.
     Bad arguments raise `BelamyError` at the call, before any image is painted.
+    """
+    return ((ident, image) for ident, image, _ in iter_demo_items(name, count, seed, size))
+
+
+def iter_demo_items(
+    name: str, count: int | None = None, seed: int = 0, size: int = 256
+) -> Iterator[tuple[str, Image.Image, dict[str, Any]]]:
+    """`iter_demo` with each image's extra manifest fields: a figure's `pose`, nothing for portraits.
+
+    The pose is the 51 numbers x, y, v of the 17 COCO keypoints the figure was painted over.
     """
     if name not in DEMO_COLLECTIONS:
         raise BelamyError(
@@ -92,9 +104,12 @@ def iter_demo(
     if total < 0:
         raise BelamyError(f"demo image count must be >= 0, got {total}")
     if size < _MIN_SIZE:
-        raise BelamyError(f"demo portraits need size >= {_MIN_SIZE}, got {size}")
+        raise BelamyError(f"demo {name} need size >= {_MIN_SIZE}, got {size}")
+    if name == "figures":
+        figures = demo_figures.iter_figures(total, seed, size)
+        return ((ident, image, {"pose": demo_figures.pose_values(pose)}) for ident, image, pose in figures)
     return (
-        (f"portrait-{i:04d}", render_portrait(_image_seed(seed, i), size)) for i in range(total)
+        (f"portrait-{i:04d}", render_portrait(_image_seed(seed, i), size), {}) for i in range(total)
     )
 
 
@@ -1079,3 +1094,7 @@ def _finish(rng: np.random.Generator, rgb: np.ndarray) -> Image.Image:
     oy, ox = (int(v) for v in rng.integers(0, _TEXTURE_MARGIN, 2))
     grain = _canvas_texture(size).crop((ox, oy, ox + size, oy + size))
     return ImageChops.multiply(out, grain)
+
+
+# The figure painter reuses the helpers above, so it is imported once they exist.
+from belamy.data import demo_figures  # noqa: E402

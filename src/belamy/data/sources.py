@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from belamy.core.errors import BelamyError
 from belamy.data import demo, names
@@ -32,6 +33,7 @@ class Item:
     read: Callable[[], bytes] | None = None  # returns the source bytes
     error: str | None = None  # set when the item could not even be read
     credits: dict[str, str] | None = None  # credits the source itself knows (a sidecar may override)
+    extra: dict[str, Any] | None = None  # more manifest fields the source knows (a demo figure's "pose")
 
 
 def classify(source: str) -> str:
@@ -229,11 +231,11 @@ def _url_item(url: str, fut) -> Item:
 
 
 def iter_demo_source(name: str, count: int | None) -> Iterator[Item]:
-    for ident, image in demo.iter_demo(name, count=count):
+    for ident, image, extra in demo.iter_demo_items(name, count=count):
         uri = f"{DEMO_SCHEME}{name}/{ident}"
         credits = {"title": f"Demo {ident.replace('-', ' ')}", "author": "belamy procedural painter",
                    "license": "CC0-1.0", "date": "2026"}
-        yield Item(uri, (ident, uri), read=_ppm_bytes(image), credits=credits)
+        yield Item(uri, (ident, uri), read=_ppm_bytes(image), credits=credits, extra=extra or None)
 
 
 def _ppm_bytes(image) -> Callable[[], bytes]:

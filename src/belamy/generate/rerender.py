@@ -1,17 +1,32 @@
-"""Re-rendering a video from its `.record.json`: a walk (`interpolate`) or a morph (`morph`).
+"""Re-rendering from a record: a still (`still_from_record`: a render of a latent, or a pix2pix
+translation) or a video (`video_from_record`: a walk or a morph).
 
-Kept apart from both so that each imports only what it builds on: morph is a walk from a
-projection, and this module is the one place that knows both kinds of video record.
+Kept apart from the kinds it dispatches to so that each imports only what it builds on: this
+module is the one place that knows every kind of record.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
+
+import numpy as np
 
 from belamy.core.errors import BelamyError
 from belamy.generate.interpolate import WalkConfig, walk
 from belamy.generate.morph import morph_from_record
 from belamy.generate.records import read_record, recorded_run
+from belamy.generate.sample import reproduce_record
+from belamy.generate.translate import reproduce_chain, reproduce_translation
+
+
+def still_from_record(record: dict[str, Any], device: str = "cpu") -> np.ndarray:
+    """The (H, W, 3) uint8 still a render record describes, made again from its run."""
+    if record.get("kind") == "translation":
+        return reproduce_translation(record, device)
+    if record.get("kind") == "chain":
+        return reproduce_chain(record, device)
+    return reproduce_record(record, device)
 
 
 def video_from_record(record_path: Path, out: Path, device: str = "auto", progress: bool | None = None) -> Path:

@@ -13,6 +13,7 @@ import numpy as np
 import torch
 
 from belamy.core.device import pick_device
+from belamy.core.errors import BelamyError
 from belamy.core.png import save_grid, save_png
 from belamy.core.progress import make_progress
 from belamy.core.seeds import mix, z_from_seed
@@ -122,7 +123,10 @@ def reproduce(record_path: Path, out: Path | None = None, device: str = "cpu") -
 
     Raises if the run's generator (or a recorded latent file) is no longer the recorded one.
     """
-    arr = reproduce_record(read_record(record_path), device)
+    record = read_record(record_path)
+    if record.get("kind") == "translation":
+        raise BelamyError(f"{record_path} is a translation record: re-render it with `belamy translate --record`")
+    arr = reproduce_record(record, device)
     if out is not None:
         save_png(arr, out)
     return arr

@@ -8,7 +8,8 @@ Every generator exposes `z_dim`, `w_dim`, `num_ws`, buffer `w_avg`,
 `mapping(z, truncation_psi, truncation_cutoff, update_w_avg) -> ws (N, num_ws, w_dim)`,
 `synthesis(ws, noise_mode, generator) -> img (N, C, R, R)` and `forward(z, truncation_psi,
 noise_mode, generator)`; every discriminator maps an image batch to logits of shape (N,).
-A new architecture is one module plus one `register(...)` call.
+A new architecture is one module plus one `register(...)` call. pix2pix is the exception to the
+latent interface: its generator maps a condition image to an image (`models.pix2pix`).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from belamy.models import presets
 from belamy.models.config import InvalidModelConfig, ModelConfig
 from belamy.models.dcgan import DCGANDiscriminator, DCGANGenerator
 from belamy.models.fastgan import FastGANDiscriminator, FastGANGenerator
+from belamy.models.pix2pix import pix2pix_discriminator, pix2pix_generator
 from belamy.models.stylegan2 import StyleGAN2Discriminator, StyleGAN2Generator
 
 
@@ -51,6 +53,7 @@ def register(name: str, generator: Callable[[ModelConfig], nn.Module],
 register("dcgan", DCGANGenerator, DCGANDiscriminator)
 register("stylegan2", StyleGAN2Generator, StyleGAN2Discriminator)
 register("fastgan", FastGANGenerator, FastGANDiscriminator)
+register("pix2pix", pix2pix_generator, pix2pix_discriminator)
 
 MODEL_NAMES: tuple[str, ...] = tuple(_REGISTRY)
 

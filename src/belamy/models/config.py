@@ -42,7 +42,7 @@ class ModelConfig:
     "w" is z itself).
     """
 
-    name: str = "stylegan2"  # "dcgan" | "stylegan2" (see belamy.models.MODEL_NAMES)
+    name: str = "stylegan2"  # "dcgan" | "stylegan2" | "fastgan" | "pix2pix" (see belamy.models.MODEL_NAMES)
     resolution: int = 64  # output side in pixels, power of two, 32..1024
     img_channels: int = field(default=3, metadata=bounds(1))
     z_dim: int = field(default=128, metadata=bounds(1))
@@ -62,6 +62,10 @@ class ModelConfig:
     tanh_output: bool = False  # stylegan2: G's image passes through tanh, so flat white or black is any large value
     mbstd_group: int = field(default=4, metadata=bounds(0))  # minibatch-stddev group size in D (0 disables)
     mbstd_channels: int = field(default=1, metadata=bounds(1))  # number of stddev feature maps appended
+    # pix2pix: the condition's channels, PatchGAN's strided layers (3: 70x70 patches), G's dropout
+    cond_channels: int = field(default=3, metadata=bounds(1))
+    patch_layers: int = field(default=3, metadata=bounds(1, 8))
+    dropout: float = field(default=0.5, metadata=bounds(0.0, 0.9))
 
     def __post_init__(self) -> None:
         self.validate()
@@ -114,6 +118,8 @@ class ModelConfig:
         if not (isinstance(self.resolution, int) and _is_pow2(self.resolution) and 32 <= self.resolution <= 1024):
             raise bad("resolution", "must be a power of two between 32 and 1024")
         check_fields(self, "model config", InvalidModelConfig)
+        if self.name == "pix2pix" and self.patch_layers >= self.log2_resolution:
+            raise bad("patch_layers", f"leaves no patches at {self.resolution} px: use at most {self.log2_resolution - 2}")
         if self.name == "dcgan" and self.w_dim != self.z_dim:
             raise bad("w_dim", f"must equal z_dim ({self.z_dim}) for dcgan, whose w is z")
 

@@ -21,6 +21,9 @@ PAPERS: dict[str, dict[str, Any]] = {
     "fastgan": {"authors": "B. Liu, Y. Zhu, K. Song, A. Elgammal",
                 "title": "Towards Faster and Stabilized GAN Training for High-fidelity Few-shot Image Synthesis",
                 "short": "FastGAN", "year": 2021},
+    "pix2pix": {"authors": "P. Isola, J.-Y. Zhu, T. Zhou, A. A. Efros",
+                "title": "Image-to-Image Translation with Conditional Adversarial Networks", "short": "pix2pix",
+                "year": 2017},
     "ada": {"authors": "T. Karras, M. Aittala, J. Hellsten, S. Laine, J. Lehtinen, T. Aila",
             "title": "Training Generative Adversarial Networks with Limited Data", "short": "ADA", "year": 2020},
     "diffaug": {"authors": "S. Zhao, Z. Liu, J. Lin, J.-Y. Zhu, S. Han",
@@ -33,7 +36,8 @@ PAPERS: dict[str, dict[str, Any]] = {
 }
 
 # model -> the papers it implements, first the model's own
-MODEL_PAPERS = {"dcgan": ["dcgan"], "stylegan2": ["stylegan2"], "fastgan": ["fastgan", "stylegan2"]}
+MODEL_PAPERS = {"dcgan": ["dcgan"], "stylegan2": ["stylegan2"], "fastgan": ["fastgan", "stylegan2"],
+                "pix2pix": ["pix2pix"]}
 ROLE_NOTE = {("fastgan", "stylegan2"): "the mapping network and modulated convolutions"}
 
 UPSTREAM: dict[str, list[dict[str, str]]] = {
@@ -54,6 +58,12 @@ UPSTREAM: dict[str, list[dict[str, str]]] = {
         {"name": "stylegan2-ada-pytorch", "url": "https://github.com/NVlabs/stylegan2-ada-pytorch",
          "authors": "NVIDIA Corporation", "license": "LicenseRef-NVIDIA-Source-Code-License",
          "role": "reference for the mapping network and modulated convolutions"},
+    ],
+    "pix2pix": [
+        {"name": "pix2pix", "url": "https://github.com/phillipi/pix2pix", "authors": "Phillip Isola",
+         "license": "BSD-3-Clause", "role": "the paper's reference implementation (Torch)"},
+        {"name": "pytorch-CycleGAN-and-pix2pix", "url": "https://github.com/junyanz/pytorch-CycleGAN-and-pix2pix",
+         "authors": "Jun-Yan Zhu, Taesung Park", "license": "BSD-3-Clause", "role": "the authors' PyTorch port"},
     ],
 }
 

@@ -114,3 +114,11 @@ def stylegan2_1024() -> ModelConfig:
 
 
 __all__ = ["dcgan", "dcgan_64", "dcgan_128", "fastgan_cpu_64", "stylegan2_cpu_128", "stylegan2_256", "stylegan2_1024", "stylegan2_cpu_64", "stylegan2_gpu"]
+
+
+def pix2pix(resolution: int, ngf: int = 64, ndf: int = 64, patch_layers: int = 3) -> ModelConfig:
+    """pix2pix as in the paper: `ngf`/`ndf` maps at R/2, doubling to at most 8x; PatchGAN of
+    `patch_layers` strided layers (3: the 70x70 patches)."""
+    return ModelConfig(name="pix2pix", resolution=resolution, g_channel_base=ngf * resolution // 2,
+                       g_channel_max=ngf * 8, d_channel_base=ndf * resolution // 2, d_channel_max=ndf * 8,
+                       patch_layers=patch_layers, use_noise=False, mbstd_group=0)

@@ -55,6 +55,7 @@ class TrainConfig:
     # (decided once by `belamy.train` before the run starts, and stored as true or false; 0040)
     mirror: bool | Literal["auto"] = "auto"
     shared_fakes: bool = True  # D and G phases train on one batch of fakes (one G forward a step)
+    l1_weight: float = field(default=100.0, metadata=bounds(0))  # pix2pix: weight of L1 to the target (paper: 100)
     kimg: float | None = field(default=None, metadata=bounds(0))
     steps: int | None = field(default=None, metadata=bounds(0))
     minutes: float | None = field(default=None, metadata=bounds(0))
@@ -81,6 +82,13 @@ class TrainConfig:
         except ValueError as exc:
             raise BelamyError(str(exc)) from None
         self.model.validate()
+        if self.model.name == "pix2pix" and self.r1_gamma > 0 and self.r1_interval > 0:
+            raise BelamyError("pix2pix trains without R1: set r1_gamma=0 (its D judges pairs, R1 judges images)")
+
+    @property
+    def paired(self) -> bool:
+        """A conditional run: G maps a condition image to an image, trained on pairs."""
+        return self.model.name == "pix2pix"
 
     def batch_at(self, images: int) -> int:
         """The global batch of the step that begins after `images` images.

@@ -31,7 +31,7 @@ from belamy.training.dataset import Cursor, Dataset
 from belamy.training.distributed import Env, all_reduce_sum, barrier, broadcast_flag
 from belamy.training.ema import ema_beta, update_ema
 from belamy.training.losses import get_losses, lazy_adam
-from belamy.training.phases import Phase, d_main, d_r1, g_main
+from belamy.training.phases import Phase, d_main, d_pair, d_r1, g_main, g_pair
 from belamy.training.state import TrainState
 from belamy.training.step import StepInput, purpose_seed
 
@@ -66,10 +66,11 @@ class Trainer:
         self.opt_D = adam(D.parameters(), d_lr, d_betas, env.device)
         self.base_lrs = {"G": cfg.lr_g, "D": d_lr}
         scaler = (lambda: torch.amp.GradScaler("cuda")) if env.needs_grad_scaler else (lambda: None)
-        self.phases = [Phase("D", D, self.opt_D, d_main, 1, scaler())]
+        # the step as data: an unconditional GAN, or pix2pix on (condition | target) pairs
+        self.phases = [Phase("D", D, self.opt_D, d_pair if cfg.paired else d_main, 1, scaler())]
         if cfg.r1_gamma > 0 and cfg.r1_interval > 0:
             self.phases.append(Phase("R1", D, self.opt_D, d_r1, cfg.r1_interval, scaler()))
-        self.phases.append(Phase("G", G, self.opt_G, g_main, 1, scaler()))
+        self.phases.append(Phase("G", G, self.opt_G, g_pair if cfg.paired else g_main, 1, scaler()))
         self.ada = AdaptiveP(target=cfg.ada_target, speed_images=int(cfg.ada_kimg * 1000), p=cfg.initial_aug_p) \
             if cfg.augment == "ada" else None
         if self.ada is not None and state.aug:

@@ -15,7 +15,7 @@ import torch
 
 from belamy.training.distributed import all_reduce_grads
 from belamy.training.losses import r1_loss
-from belamy.training.step import StepContext, StepInput
+from belamy.training.step import StepContext, StepInput, purpose_seed
 
 LossFn = Callable[[StepContext, StepInput], tuple[torch.Tensor, dict[str, torch.Tensor]]]
 
@@ -124,3 +124,51 @@ def g_main(t: StepContext, inp: StepInput) -> tuple[torch.Tensor, dict[str, torc
     with t.env.autocast():
         logits = t.D(t.augment(fake.float(), inp.gen("aug_g"))).float()
     return t.g_loss(logits), {}
+
+
+
+# -- pix2pix: the reals are (condition | target) pairs, 6 channels ------------------------------
+def split_pair(t: StepContext, inp: StepInput) -> tuple[torch.Tensor, torch.Tensor]:
+    """(N, cond + img, R, R) pairs -> condition (N, cond, R, R), target (N, img, R, R)."""
+    c = t.cfg.model.cond_channels
+    return inp.real[:, :c], inp.real[:, c:]
+
+
+def pair_fake(t: StepContext, inp: StepInput) -> torch.Tensor:
+    """G's translation of the step's conditions, made once with G's graph (shared by D and G).
+
+    G's dropout draws from the global generator, seeded here from the step's seed, so a step's
+    masks do not depend on what ran before it (resume is exact)."""
+    if inp.fake is None:
+        cond, _ = split_pair(t, inp)
+        frozen = not next(t.G.parameters()).requires_grad
+        devices = [inp.device] if inp.device.type == "cuda" else []
+        with torch.enable_grad(), t.env.autocast(), torch.random.fork_rng(devices=devices):
+            torch.manual_seed(purpose_seed(inp.seed, "dropout"))
+            t.G.requires_grad_(True)
+            inp.fake = t.G(cond)
+            if frozen:
+                t.G.requires_grad_(False)
+    return inp.fake
+
+
+def d_pair(t: StepContext, inp: StepInput) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    """D learns real pairs (condition, target) from fake ones (condition, G(condition)), patch by patch."""
+    cond, real = split_pair(t, inp)
+    fake = pair_fake(t, inp).detach()
+    with t.env.autocast():
+        real_logits = t.D(torch.cat([cond, real], 1)).float()
+        fake_logits = t.D(torch.cat([cond, fake.to(cond.dtype)], 1)).float()
+    loss = 0.5 * t.d_loss(real_logits, fake_logits)  # the paper halves D's objective
+    return loss, {"D_real": real_logits.mean(), "D_fake": fake_logits.mean()}
+
+
+def g_pair(t: StepContext, inp: StepInput) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    """G fools D on its pairs and stays near the target: GAN loss + l1_weight x L1."""
+    cond, real = split_pair(t, inp)
+    fake = pair_fake(t, inp)
+    with t.env.autocast():
+        logits = t.D(torch.cat([cond, fake.to(cond.dtype)], 1)).float()
+    l1 = (fake.float() - real).abs().mean()
+    gan = t.g_loss(logits)
+    return gan + t.cfg.l1_weight * l1, {"G_gan": gan, "L1": l1}

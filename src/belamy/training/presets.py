@@ -60,6 +60,21 @@ def _preset_stylegan2(resolution: int) -> Callable[[], TrainConfig]:
     return make
 
 
+def _preset_pix2pix(resolution: int, ngf: int, batch: int, name: str) -> Callable[[], TrainConfig]:
+    def make() -> TrainConfig:
+        """pix2pix's recipe (Isola et al. 2017): Adam 2e-4, beta1 0.5, BCE + 100 x L1, no R1 and no
+        augmentation besides x-flips of both images of a pair; a larger batch than the paper's 1 on
+        a CPU (InstanceNorm keeps each image's statistics its own)."""
+        return TrainConfig(
+            preset=name, model=mp.pix2pix(resolution, ngf=ngf, ndf=ngf), batch=batch, lr_g=2e-4, lr_d=2e-4,
+            beta1=0.5, beta2=0.999, loss="bce", r1_gamma=0.0, r1_interval=0, ema_kimg=0.0, ema_rampup=0.0,
+            augment="none", mirror=True, shared_fakes=True, l1_weight=100.0, originality_n=0,
+            preview_n=8, preview_kimg=2.0 if resolution <= 128 else 20.0, amp="off" if resolution <= 128 else "auto",
+        )
+
+    return make
+
+
 PRESETS: dict[str, Callable[[], TrainConfig]] = {
     DEFAULT_PRESET: _preset_cpu_quick_64,
     "cpu-128": _preset_cpu_128,
@@ -68,8 +83,13 @@ PRESETS: dict[str, Callable[[], TrainConfig]] = {
     "dcgan-128": _preset_dcgan(128),
     "portrait-256": _preset_stylegan2(256),
     "gpu-1024": _preset_stylegan2(1024),
+    "pix2pix-64": _preset_pix2pix(64, 32, 8, "pix2pix-64"),
+    "pix2pix-128": _preset_pix2pix(128, 32, 8, "pix2pix-128"),
+    "pix2pix-256": _preset_pix2pix(256, 64, 4, "pix2pix-256"),
+    "pix2pix-512": _preset_pix2pix(512, 64, 4, "pix2pix-512"),
 }
-MODEL_DEFAULT_PRESET = {"stylegan2": DEFAULT_PRESET, "fastgan": "fastgan-64", "dcgan": "dcgan-64"}  # `--model NAME` alone
+MODEL_DEFAULT_PRESET = {"stylegan2": DEFAULT_PRESET, "fastgan": "fastgan-64", "dcgan": "dcgan-64",
+                        "pix2pix": "pix2pix-64"}  # `--model NAME` alone
 
 
 def train_preset(name: str) -> TrainConfig:

@@ -15,7 +15,8 @@ from belamy.core.seeds import mix
 from belamy.training.config import TrainConfig
 from belamy.training.distributed import Env
 
-PURPOSES = {"z_d": 1, "z_g": 2, "noise_d": 3, "noise_g": 4, "aug_d_real": 5, "aug_d_fake": 6, "aug_r1": 7, "aug_g": 8}
+PURPOSES = {"z_d": 1, "z_g": 2, "noise_d": 3, "noise_g": 4, "aug_d_real": 5, "aug_d_fake": 6, "aug_r1": 7, "aug_g": 8,
+            "dropout": 9}
 
 
 def purpose_seed(seed: int, purpose: str) -> int:

@@ -15,6 +15,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable
 
+import numpy as np
 import torch
 
 from belamy.core import atomic
@@ -23,7 +24,7 @@ from belamy.core.errors import BelamyError
 from belamy.core.png import save_grid
 from belamy.core.version import code_version
 from belamy.data import names
-from belamy.data.collection import Collection
+from belamy.data.pairs import Pairs, open_training_data, side_by_side
 from belamy.models import build_discriminator, build_generator
 from belamy.models.run import Run
 from belamy.training import checkpoint as ckpt
@@ -70,7 +71,11 @@ def train(collection: str | os.PathLike[str] | None, out: str | os.PathLike[str]
     if cfg.mirror == "auto":
         raise BelamyError("mirror=auto is decided from the collection by belamy.train (belamy.api.train): "
                           "give mirror=true or false here")
-    coll = Collection.open(collection)
+    coll = open_training_data(collection)
+    if cfg.paired != isinstance(coll, Pairs):
+        raise BelamyError(f"{collection} is {'a pairs folder' if isinstance(coll, Pairs) else 'a collection'}, but "
+                          f"{cfg.model.name} trains on {'pairs' if cfg.paired else 'a collection'}: "
+                          + ("use `belamy train-pair`" if isinstance(coll, Pairs) else "make pairs with `belamy pairs`"))
     if len(coll) == 0:
         raise BelamyError(f"collection {collection} is empty: add images with `belamy collect`")
     env = setup(cfg.device, cfg.amp, cfg.threads)
@@ -108,7 +113,10 @@ def train(collection: str | os.PathLike[str] | None, out: str | os.PathLike[str]
         else:
             if env.is_main:
                 n = min(cfg.preview_n, len(data))
-                reals = data.images[:n].permute(0, 2, 3, 1).cpu().numpy()
+                reals = data.images[:n].permute(0, 2, 3, 1).cpu().numpy()  # (n, R, R, 3 or 3 + 3)
+                if cfg.paired:  # condition | target
+                    c = cfg.model.cond_channels
+                    reals = np.stack([side_by_side(r[..., :c], r[..., c:]) for r in reals])
                 save_grid(reals, out / "samples" / "reals.png")
             trainer.save()  # step 0: the watchdog always has a good checkpoint to go back to
             if env.is_main:

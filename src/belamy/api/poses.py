@@ -1,0 +1,101 @@
+"""Pose collections: import COCO keypoints, sample procedural poses, render stick figures.
+
+The first link of the chain of GANs (poses -> stick figures -> pix2pix -> super-resolution):
+`import_poses` reads COCO person_keypoints files (`belamy.chain.coco`), `sample_poses_to` draws
+procedural people (`belamy.data.pose_sampler`), and `render_poses` draws a collection's poses as
+OpenPose-style stick figures (`belamy.data.stick`), the pictures pix2pix learns from.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, replace
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+from belamy.chain.coco import CocoImportConfig, import_coco
+from belamy.core.errors import BelamyError
+from belamy.core.grid import spread_indices
+from belamy.core.png import save_png
+from belamy.core.progress import make_progress
+from belamy.data.pose import plausibility_rates
+from belamy.data.pose_collection import PoseCollection, write_poses
+from belamy.data.pose_sampler import PoseSamplerConfig, sample_poses
+from belamy.data.stick import StickConfig, render_stick
+
+_CHUNK = 1000
+PLAUSIBILITY_SAMPLE = 2000  # poses measured for the sampler's report
+
+
+def import_poses(files: Sequence[str | os.PathLike[str]], out: str | os.PathLike[str],
+                 cfg: CocoImportConfig | None = None, progress: bool | None = None,
+                 **overrides: Any) -> PoseCollection:
+    """COCO person_keypoints JSON `files` -> the pose collection `out` (keyword overrides set
+    `CocoImportConfig` fields, e.g. `mirror=True`). Its report is `collection.report`."""
+    cfg = replace(cfg or CocoImportConfig(), **overrides)
+    return import_coco(list(files), out, cfg, progress=progress)
+
+
+def sample_poses_to(out: str | os.PathLike[str], n: int, seed: int = 0, cfg: PoseSamplerConfig | None = None,
+                    progress: bool | None = None) -> PoseCollection:
+    """`n` procedural poses of `seed` -> the pose collection `out`; the report measures them with
+    `belamy.data.pose.plausible` (on up to 2000 poses spread over the collection)."""
+    cfg = cfg or PoseSamplerConfig()
+    cfg.validate()
+    if not isinstance(n, int) or isinstance(n, bool) or n < 1:
+        raise BelamyError(f"-n {n!r}: sample at least one pose")
+    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
+        raise BelamyError(f"--seed {seed!r}: use a whole number >= 0")
+    poses = np.zeros((n, 17, 3), dtype=np.float32)
+    bar = make_progress(enabled=progress)
+    with bar:
+        task = bar.add_task("sampling poses", total=n)
+        for start in range(0, n, _CHUNK):
+            k = min(_CHUNK, n - start)
+            poses[start:start + k] = sample_poses(k, seed, cfg, start=start)
+            bar.advance(task, k)
+    measured = spread_indices(n, PLAUSIBILITY_SAMPLE)
+    rates = plausibility_rates(poses[measured])
+    rows = ({"id": f"sample:{seed}:{i}", "source": {"sampler": "belamy.data.pose_sampler", "seed": seed, "index": i}}
+            for i in range(n))
+    meta = {
+        "source": {"kind": "sampler", "seed": seed, "config": asdict(cfg)},
+        "normalisation": {"method": "keypoint box", "height": cfg.height, "mirror": False},
+        "credits": [],
+    }
+    report = {"count": n, "seed": seed, "plausible": {"measured": len(measured),
+                                                       **{k: round(v, 4) for k, v in rates.items()}}}
+    return write_poses(out, poses, rows, meta, report)
+
+
+def render_poses(poses_dir: str | os.PathLike[str] | PoseCollection, out_dir: str | os.PathLike[str],
+                 cfg: StickConfig | None = None, limit: int | None = None,
+                 progress: bool | None = None) -> list[Path]:
+    """Draw the first `limit` poses (all by default) of a pose collection as stick figures:
+    OUT/pose000000.png, ... (each PNG carries its pose's id and source as iTXt `belamy.pose`)."""
+    coll = poses_dir if isinstance(poses_dir, PoseCollection) else PoseCollection.open(poses_dir)
+    cfg = cfg or StickConfig()
+    cfg.validate()
+    if limit is not None and (not isinstance(limit, int) or limit < 1):
+        raise BelamyError(f"--limit {limit!r}: render at least one pose")
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise BelamyError(f"{out} exists and is not a folder: choose another -o")
+    out.mkdir(parents=True, exist_ok=True)
+    count = len(coll) if limit is None else min(limit, len(coll))
+    written: list[Path] = []
+    bar = make_progress(enabled=progress)
+    with bar:
+        task = bar.add_task("drawing stick figures", total=count)
+        for i in range(count):
+            path = out / f"pose{i:06d}.png"
+            row = coll.rows[i]
+            text = json.dumps({"collection": str(coll.path), "index": i, "id": row.get("id"),
+                               "source": row.get("source")}, ensure_ascii=False)
+            save_png(render_stick(coll.poses[i], cfg), path, text={"belamy.pose": text})
+            written.append(path)
+            bar.advance(task)
+    return written

@@ -1,0 +1,1 @@
+"""The chain of GANs: poses -> stick figures -> pix2pix -> super-resolution."""
