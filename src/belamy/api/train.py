@@ -34,7 +34,7 @@ def render_preview(G: torch.nn.Module, seeds: list[int]) -> np.ndarray:
 def pair_preview(pairs: Pairs, n: int) -> Callable[[torch.nn.Module, list[int]], np.ndarray]:
     """Previews of a conditional run: condition | G(condition) | target for the first `n` pairs."""
     n = min(n, len(pairs))
-    cond, target = np.asarray(pairs.condition.images[:n]), np.asarray(pairs.target.images[:n])
+    cond, target = np.array(pairs.condition.images[:n]), np.array(pairs.target.images[:n])  # off the memmap
 
     def render(G: torch.nn.Module, seeds: list[int]) -> np.ndarray:
         out = _at(translate_arrays(G, cond), cond.shape[1])  # at the pairs' size, beside them
