@@ -498,24 +498,17 @@ def _draw_figure(p: _Painter, look: _Look, body: _Body, rng: np.random.Generator
     near = np.sign(body.facing) if body.profile > 0.45 else 0.0
     # A figure facing the image's right in profile turns its right side (-1) to the viewer.
     near_side = -near if not body.back else near
-    for side, joints in _LEGS.items():
-        for seg in range(2):
-            a, b = joints[seg], joints[seg + 1]
-            if not body.ok(a, b):
-                continue
-            far = near_side != 0 and side != near_side
-            tone = _HIDDEN if body.hidden(a, b) else _FAR if far else 1.0
-            key = 10 if tone == _HIDDEN else 20 if far else 21
-            ops.append((key + 0.1 * seg, _leg_op(p, look, body, joints, seg, tone)))
-    for side, joints in _ARMS.items():
-        for seg in range(2):
-            a, b = joints[seg], joints[seg + 1]
-            if not body.ok(a, b):
-                continue
-            far = near_side != 0 and side != near_side
-            tone = _HIDDEN if body.hidden(a, b) else _FAR if far else 1.0
-            key = 11 if tone == _HIDDEN else 25 if far else 50
-            ops.append((key + 0.1 * seg, _arm_op(p, look, body, joints, seg, tone)))
+    # (limbs, draw op, depth keys: hidden, far, near); arms in front of the body, legs behind it
+    for limbs, op, keys in ((_LEGS, _leg_op, (10, 20, 21)), (_ARMS, _arm_op, (11, 25, 50))):
+        for side, joints in limbs.items():
+            for seg in range(2):
+                a, b = joints[seg], joints[seg + 1]
+                if not body.ok(a, b):
+                    continue
+                far = near_side != 0 and side != near_side
+                tone = _HIDDEN if body.hidden(a, b) else _FAR if far else 1.0
+                key = keys[0] if tone == _HIDDEN else keys[1] if far else keys[2]
+                ops.append((key + 0.1 * seg, op(p, look, body, joints, seg, tone)))
     if look.hair_style == "long" or (look.hair_style == "curly" and look.hair_length > 1.9):
         ops.append((38 if body.back else 5, lambda: _draw_long_hair(p, look, body)))
     ops.append((30, lambda: _draw_torso(p, look, body)))

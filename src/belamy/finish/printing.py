@@ -29,6 +29,7 @@ from PIL.PngImagePlugin import PngInfo
 
 from belamy.core.config import bounds, check_fields
 from belamy.core.errors import BelamyError
+from belamy.core.rgb import check_rgb8
 
 MAX_UPSCALE = 16
 ASPECT_TOLERANCE = 0.01
@@ -195,11 +196,7 @@ def _png_info(xmp: bytes | None, text: dict[str, str]) -> PngInfo:
 
 
 def _check_image(arr: np.ndarray) -> np.ndarray:
-    arr = np.asarray(arr)
-    if arr.ndim != 3 or arr.shape[2] != 3 or arr.dtype != np.uint8:
-        raise BelamyError(f"a print needs an (H, W, 3) uint8 RGB image, got shape {arr.shape} {arr.dtype}: "
-                          f"convert it to 8-bit RGB first")
-    return arr
+    return check_rgb8(arr, "print")
 
 
 def _num(x: float, digits: int = 4) -> str:

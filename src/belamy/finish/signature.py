@@ -34,6 +34,7 @@ from PIL import Image
 
 from belamy.core.config import bounds, check_fields
 from belamy.core.errors import BelamyError
+from belamy.core.rgb import check_rgb8
 
 # min_G max_D E_x[log D(x)] + E_z[log(1 - D(G(z)))]. min and max take their limits below them; \, is
 # the thin space TeX puts after an operator; \mathbb{E} is STIX's double-struck E (it renders in every
@@ -323,8 +324,4 @@ def _hex(rgb: tuple[float, ...]) -> str:
 
 
 def _check_image(arr: np.ndarray) -> np.ndarray:
-    arr = np.asarray(arr)
-    if arr.ndim != 3 or arr.shape[2] != 3 or arr.dtype != np.uint8:
-        raise BelamyError(f"can only sign an (H, W, 3) uint8 RGB image, got shape {arr.shape} {arr.dtype}: "
-                          f"convert it to 8-bit RGB first")
-    return arr
+    return check_rgb8(arr, "sign")

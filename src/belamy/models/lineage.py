@@ -40,6 +40,9 @@ MODEL_PAPERS = {"dcgan": ["dcgan"], "stylegan2": ["stylegan2"], "fastgan": ["fas
                 "pix2pix": ["pix2pix"]}
 ROLE_NOTE = {("fastgan", "stylegan2"): "the mapping network and modulated convolutions"}
 
+_STYLEGAN2_ADA = {"name": "stylegan2-ada-pytorch", "url": "https://github.com/NVlabs/stylegan2-ada-pytorch",
+                  "authors": "NVIDIA Corporation", "license": "LicenseRef-NVIDIA-Source-Code-License"}
+
 UPSTREAM: dict[str, list[dict[str, str]]] = {
     "dcgan": [
         {"name": "dcgan_code", "url": "https://github.com/Newmu/dcgan_code", "authors": "Alec Radford",
@@ -47,17 +50,11 @@ UPSTREAM: dict[str, list[dict[str, str]]] = {
         {"name": "pytorch/examples dcgan", "url": "https://github.com/pytorch/examples/tree/main/dcgan",
          "authors": "PyTorch contributors", "license": "BSD-3-Clause", "role": "the PyTorch port belamy's DCGAN follows"},
     ],
-    "stylegan2": [
-        {"name": "stylegan2-ada-pytorch", "url": "https://github.com/NVlabs/stylegan2-ada-pytorch",
-         "authors": "NVIDIA Corporation", "license": "LicenseRef-NVIDIA-Source-Code-License",
-         "role": "the papers' reference implementation (StyleGAN2, ADA)"},
-    ],
+    "stylegan2": [{**_STYLEGAN2_ADA, "role": "the papers' reference implementation (StyleGAN2, ADA)"}],
     "fastgan": [
         {"name": "FastGAN-pytorch", "url": "https://github.com/odegeasslbc/FastGAN-pytorch", "authors": "Bingchen Liu",
          "license": "GPL-3.0-only", "role": "the paper's reference implementation"},
-        {"name": "stylegan2-ada-pytorch", "url": "https://github.com/NVlabs/stylegan2-ada-pytorch",
-         "authors": "NVIDIA Corporation", "license": "LicenseRef-NVIDIA-Source-Code-License",
-         "role": "reference for the mapping network and modulated convolutions"},
+        {**_STYLEGAN2_ADA, "role": "reference for the mapping network and modulated convolutions"},
     ],
     "pix2pix": [
         {"name": "pix2pix", "url": "https://github.com/phillipi/pix2pix", "authors": "Phillip Isola",
