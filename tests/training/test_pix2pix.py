@@ -120,3 +120,28 @@ def test_cli(pairs: Pairs, tmp_path: Path, monkeypatch, capsys):
     code, out, err = run_cli(monkeypatch, capsys, "train-pair", str(pairs.target.path), "-o", str(tmp_path / "r2"),
                              "--steps", "2")
     assert code == 2 and "is a collection" in err and err.count("\n") == 1
+
+
+def test_pairs_from_two_folders_by_name(tmp_path: Path, monkeypatch, capsys):
+    a, b = tmp_path / "A", tmp_path / "B"
+    for d in (a, b):
+        d.mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(5):
+        img = Image.fromarray(rng.integers(0, 255, (48, 40, 3), np.uint8))
+        img.save(a / f"{i:03d}.png")
+        (img if i != 2 else img.rotate(90)).save(b / f"{i:03d}.jpg", quality=95)
+    Image.new("RGB", (8, 8)).save(a / "lonely.png")
+    (b / "003.jpg").write_bytes(b"not an image")
+    code, out, err = run_cli(monkeypatch, capsys, "collect", "--pairs", str(a), str(b), "-o", str(tmp_path / "P"),
+                             "--size", "32")
+    assert code == 0 and "4 pairs at 32 px" in out, err
+    p = Pairs.open(tmp_path / "P")
+    report = json.loads((tmp_path / "P" / "report.json").read_text())
+    assert [r["id"] for r in p.target.manifest] == ["000", "001", "002", "004"]
+    assert report["only_in_condition"][0].endswith("lonely.png") and report["skipped"][0]["pair"] == "003"
+    diff = [np.abs(p.condition.images[i].astype(int) - p.target.images[i]).mean() for i in range(4)]
+    assert diff[0] < 8 and diff[3] < 8 and diff[2] > 30  # row i pairs A/i with B/i (B/002 is rotated)
+    code, out, err = run_cli(monkeypatch, capsys, "collect", "--pairs", str(a), str(tmp_path / "none"), "-o",
+                             str(tmp_path / "Q"))
+    assert code == 2 and "is not a folder" in err

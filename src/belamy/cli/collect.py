@@ -34,8 +34,14 @@ def collect_cmd(
     min_side: int = typer.Option(0, "--min-side", help="Skip images whose short side is smaller (0: size/4)."),
     strict: bool = typer.Option(False, "--strict", help="Fail (and change nothing) if any file is skipped."),
     workers: int = typer.Option(0, "--workers", help="Decoding processes (0: one per CPU core)."),
+    pairs: bool = typer.Option(False, "--pairs", help="SOURCES are two folders, conditions then targets, paired by file name: make a pairs folder for `belamy train-pair`."),
 ) -> None:
     """Turn folders, zips and URL lists into a prepared, credited collection."""
+    if pairs:
+        from belamy.cli.train import make_pairs
+
+        make_pairs(None, None, [Path(s) for s in sources or []], size, out)
+        return
     from belamy.data.config import CollectConfig
     from belamy.data.collect import collect
     from belamy.data.credits import normalise_license

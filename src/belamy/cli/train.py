@@ -102,16 +102,35 @@ def train_pair_cmd(
 
 
 def pairs_cmd(
-    collection: Path = typer.Argument(..., help="A collection: its images become the targets."),
-    condition: str = typer.Option(..., "--condition", help="pose (the figures demo's poses), edges, blur or lowres."),
+    collection: Optional[Path] = typer.Argument(None, help="A collection: its images become the targets."),
+    condition: Optional[str] = typer.Option(None, "--condition", help="pose (the figures demo's poses), edges, blur or lowres."),
+    folders: Optional[List[Path]] = typer.Option(None, "--from", help="Two folders, conditions then targets, paired by file name: --from A_DIR --from B_DIR."),
+    size: int = typer.Option(128, "--size", help="With --from: the side in pixels."),
     out: Path = typer.Option(..., "-o", "--out", help="Pairs folder to create."),
 ) -> None:
-    """Make pix2pix pairs: a condition derived from each image of a collection, beside it."""
+    """Make pix2pix pairs: a condition derived from each image of a collection, or two folders paired by name."""
+    make_pairs(collection, condition, folders, size, out)
+
+
+def make_pairs(collection: Optional[Path], condition: Optional[str], folders: Optional[List[Path]], size: int,
+               out: Path) -> None:
+    from belamy.core.errors import BelamyError
     from belamy.core.progress import make_progress
     from belamy.data.collection import Collection
-    from belamy.data.pairs import derive_pairs
+    from belamy.data.pairs import derive_pairs, pairs_from_folders
 
     bar = make_progress()
+    if folders:
+        if len(folders) != 2 or collection is not None or condition is not None:
+            raise BelamyError("pairs from folders: belamy pairs --from CONDITION_DIR --from TARGET_DIR -o PAIRS")
+        with bar:
+            task = bar.add_task("pairing", total=None)
+            p = pairs_from_folders(folders[0], folders[1], out, size, progress=lambda k: bar.advance(task, k))
+        report = p.path / "report.json"
+        console.print(f"{len(p)} pairs at {p.size} px in {p.path} (unmatched and unreadable files: {report})")
+        return
+    if collection is None or condition is None:
+        raise BelamyError("usage: belamy pairs COLLECTION --condition edges -o PAIRS, or --from A_DIR --from B_DIR")
     with bar:
         task = bar.add_task("pairing", total=len(Collection.open(collection)))
         p = derive_pairs(collection, out, condition, progress=lambda k: bar.advance(task, k))

@@ -29,6 +29,7 @@ from belamy.core.errors import BelamyError
 from belamy.core.grid import make_grid
 from belamy.core.version import code_version
 from belamy.data.collection import Collection, CollectionWriter
+from belamy.data.decode import DecodeOptions, Skip, decode
 from belamy.data.pose import check_pose
 from belamy.data.stick import StickConfig, render_stick
 
@@ -170,6 +171,66 @@ def derive_pairs(collection: str | os.PathLike[str], out: str | os.PathLike[str]
                   "source": str(Path(collection).resolve()), **stamp}
     _write_preview(Pairs(out, pairs_meta, Collection.open(out / "condition"), Collection.open(out / "target")))
     atomic.write_json(out / META_FILE, pairs_meta)  # last: now it is a pairs folder
+    return Pairs.open(out)
+
+
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff", ".gif"}
+
+
+def _by_name(folder: Path) -> dict[str, Path]:
+    """Image files under `folder` by their relative path without suffix, case-folded (a.png ~ A.jpg)."""
+    if not folder.is_dir():
+        raise BelamyError(f"{folder} is not a folder: give two folders of images paired by name")
+    found: dict[str, Path] = {}
+    for p in sorted(folder.rglob("*")):
+        if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES and not any(x.startswith(".") for x in p.parts):
+            found.setdefault(str(p.relative_to(folder).with_suffix("")).casefold(), p)
+    return found
+
+
+def pairs_from_folders(a_dir: str | os.PathLike[str], b_dir: str | os.PathLike[str], out: str | os.PathLike[str],
+                       size: int, fit: str = "crop", progress: Callable[[int], None] | None = None) -> Pairs:
+    """Pairs of condition images in `a_dir` and targets in `b_dir` matched by name (`pose/0001.png`
+    with `pose/0001.jpg`). Unmatched and unreadable files are skipped and listed in report.json;
+    no deduplication (two conditions may well be the same image)."""
+    a, b = _by_name(Path(a_dir)), _by_name(Path(b_dir))
+    out = Path(out)
+    if (out / META_FILE).exists():
+        raise BelamyError(f"{out} already holds pairs: choose a new -o")
+    keys = sorted(set(a) & set(b))
+    report: dict[str, Any] = {"matched": len(keys), "only_in_condition": [str(a[k]) for k in sorted(set(a) - set(b))],
+                              "only_in_target": [str(b[k]) for k in sorted(set(b) - set(a))], "skipped": []}
+    if not keys:
+        raise BelamyError(f"no file in {a_dir} has a partner of the same name in {b_dir}: pairs are matched by name")
+    opts = DecodeOptions(size=size, fit=fit)
+    writers = {"condition": CollectionWriter(out / "condition", size), "target": CollectionWriter(out / "target", size)}
+    try:
+        for k in keys:
+            try:
+                both = {side: (path, decode(path.read_bytes(), opts)) for side, path in (("condition", a[k]),
+                                                                                         ("target", b[k]))}
+            except (Skip, OSError) as exc:
+                report["skipped"].append({"pair": k, "reason": str(exc)})
+                continue
+            for side, (path, dec) in both.items():
+                writers[side].append(dec.pixels, {"id": k, "source": str(path.resolve()), "width": dec.width,
+                                                  "height": dec.height, "format": dec.format})
+            if progress is not None:
+                progress(1)
+        if not writers["target"].rows:
+            raise BelamyError(f"none of the {len(keys)} pairs could be read: see the reasons with --debug")
+        stamp = {"created": datetime.now(timezone.utc).isoformat(timespec="seconds"), "code_version": code_version()}
+        for side, w in writers.items():
+            w.commit({**stamp, "source": str(Path(a_dir if side == "condition" else b_dir).resolve())})
+    except BaseException:
+        for w in writers.values():
+            w.abort()
+        raise
+    atomic.write_json(out / "report.json", report)
+    meta = {"format": FORMAT, "version": VERSION, "count": len(writers["target"].rows), "size": size,
+            "condition": "files", "source": str(Path(b_dir).resolve()), **stamp}
+    _write_preview(Pairs(out, meta, Collection.open(out / "condition"), Collection.open(out / "target")))
+    atomic.write_json(out / META_FILE, meta)
     return Pairs.open(out)
 
 
