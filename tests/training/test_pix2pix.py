@@ -128,7 +128,7 @@ def test_pairs_from_two_folders_by_name(tmp_path: Path, monkeypatch, capsys):
         d.mkdir()
     rng = np.random.default_rng(0)
     for i in range(5):
-        img = Image.fromarray(rng.integers(0, 255, (48, 40, 3), np.uint8))
+        img = Image.fromarray(rng.integers(0, 255, (6, 5, 3), np.uint8)).resize((40, 48), Image.Resampling.NEAREST)
         img.save(a / f"{i:03d}.png")
         (img if i != 2 else img.rotate(90)).save(b / f"{i:03d}.jpg", quality=95)
     Image.new("RGB", (8, 8)).save(a / "lonely.png")
