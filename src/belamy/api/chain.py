@@ -2,9 +2,10 @@
 
 Wires the steps of a chain config (`chain.config`): poses from the procedural sampler or a pose
 collection (data), drawn as stick figures (data), translated by a pix2pix run (generate). Render
-i is a pure function of (config, i), so a chain resumes by skipping renders whose record exists
-(the record is written after its PNG, each atomically: a kill -9 leaves at most one render to
-redo), and shards split the indices (`--shard K/N`, or torchrun's RANK/WORLD_SIZE).
+i is a pure function of (config, i): the indices are split into fixed batches, so a chain
+resumes by redoing only the renders whose record is missing (the record is written after its
+PNG, each atomically: a kill -9 leaves at most one render to redo), and shards take whole
+batches (`--shard K/N`, or torchrun's RANK/WORLD_SIZE).
 
     OUT/chain.json                 the resolved config and the run's generator sha256
     OUT/renders/chain-000042.png   + .record.json (pose, stick settings, generator sha256)
@@ -97,23 +98,31 @@ def run_chain(config: str | os.PathLike[str] | ChainConfig, out: str | os.PathLi
     poses, source = chain_poses(cfg)
     sticks_cfg = stick_config(cfg, G.resolution)
     renders, sticks = out / "renders", out / "sticks"
-    mine = [i for i in range(cfg.poses.count) if i % shard[1] == shard[0]]
-    todo = [i for i in mine if not (renders / f"{name(i)}{RECORD_SUFFIX}").is_file()]
+    # a fixed partition into batches, sharded by batch: a render's batch mates (which a batched
+    # product may round the last bit by) are the same however the chain is split or resumed
+    size = cfg.output.batch
+    batches = [list(range(s, min(s + size, cfg.poses.count))) for s in range(0, cfg.poses.count, size)]
+    mine = [b for k, b in enumerate(batches) if k % shard[1] == shard[0]]
+    total = sum(len(b) for b in mine)
+    rendered = 0
     bar = make_progress(enabled=progress)
     with bar:
-        task = bar.add_task("chain", total=len(mine), completed=len(mine) - len(todo))
-        for start in range(0, len(todo), cfg.output.batch):
-            batch = todo[start:start + cfg.output.batch]
-            drawn = np.stack([render_stick(poses[i], sticks_cfg) for i in batch])  # (b, R, R, 3)
-            made = translate_arrays(G, drawn, batch=len(batch))
-            for i, stick, arr in zip(batch, drawn, made):
-                if cfg.output.sticks:
-                    save_png(stick, sticks / f"{name(i)}.png")
-                record = render_record(run, "chain", dev, index=i, pose=_flat(poses[i]), pose_source=source,
-                                       stick=asdict(sticks_cfg))
-                save_render(arr, renders / f"{name(i)}.png", record)  # the record last: then it is done
+        task = bar.add_task("chain", total=total)
+        for batch in mine:
+            missing = [i for i in batch if not (renders / f"{name(i)}{RECORD_SUFFIX}").is_file()]
+            if missing:
+                drawn = np.stack([render_stick(poses[i], sticks_cfg) for i in batch])  # (b, R, R, 3)
+                made = translate_arrays(G, drawn, batch=len(batch))
+                for i in missing:
+                    j = i - batch[0]
+                    if cfg.output.sticks:
+                        save_png(drawn[j], sticks / f"{name(i)}.png")
+                    record = render_record(run, "chain", dev, index=i, batch=[batch[0], batch[-1] + 1],
+                                           pose=_flat(poses[i]), pose_source=source, stick=asdict(sticks_cfg))
+                    save_render(made[j], renders / f"{name(i)}.png", record)  # the record last: then it is done
+                rendered += len(missing)
             bar.advance(task, len(batch))
-    return ChainResult(out, len(todo), len(mine) - len(todo), shard)
+    return ChainResult(out, rendered, total - rendered, shard)
 
 
 def name(i: int) -> str:

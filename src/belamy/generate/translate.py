@@ -19,6 +19,8 @@ from belamy.core.device import pick_device
 from belamy.core.errors import BelamyError
 from belamy.core.progress import make_progress
 from belamy.core.resize import at_resolution
+from belamy.data.pose_collection import PoseCollection
+from belamy.data.pose_sampler import PoseSamplerConfig, sample_poses
 from belamy.data.stick import StickConfig, render_stick
 from belamy.generate.records import recorded_run, render_record, save_render
 from belamy.generate.sample import to_uint8
@@ -94,8 +96,24 @@ def reproduce_translation(record: dict[str, Any], device: str = "cpu") -> np.nda
 
 
 def reproduce_chain(record: dict[str, Any], device: str = "cpu") -> np.ndarray:
-    """A chain render made again: its recorded pose drawn with its recorded stick settings, translated."""
+    """A chain render made again: its batch's poses drawn with the recorded stick settings and
+    translated together (batch mates may round the last bit of a batched product)."""
     run = recorded_run(record)
     G = run.generator(pick_device(device))
-    stick = render_stick(np.asarray(record["pose"], np.float32).reshape(17, 3), StickConfig(**record["stick"]))
-    return translate_arrays(G, stick[None])[0]
+    lo, hi = record.get("batch") or [record["index"], record["index"] + 1]
+    poses = _chain_poses(record, lo, hi)
+    own = np.asarray(record["pose"], np.float32).reshape(17, 3)
+    if not np.allclose(poses[record["index"] - lo], own, atol=1e-4):
+        raise BelamyError("the poses of this chain render's batch are not the recorded ones: its pose collection "
+                          "changed, or the sampler did")
+    sticks = np.stack([render_stick(p, StickConfig(**record["stick"])) for p in poses])
+    return translate_arrays(G, sticks, batch=len(sticks))[record["index"] - lo]
+
+
+def _chain_poses(record: dict[str, Any], lo: int, hi: int) -> np.ndarray:
+    source = record.get("pose_source") or {}
+    if "seed" in source:
+        return sample_poses(hi - lo, int(source["seed"]), PoseSamplerConfig(), start=lo)
+    if "collection" in source:
+        return PoseCollection.open(source["collection"]).poses[lo:hi]
+    return np.asarray(record["pose"], np.float32).reshape(1, 17, 3)  # a render of its own
