@@ -29,6 +29,7 @@ def _root(
 
 
 def _register() -> None:
+    from belamy.cli import brush as brush_cli
     from belamy.cli import collect as collect_cli
     from belamy.cli import eval as eval_cli
     from belamy.cli import explore as explore_cli
@@ -42,6 +43,7 @@ def _register() -> None:
     eval_cli.register(app)
     finish_cli.register(app)
     poses_cli.register(app)
+    brush_cli.register(app)
 
 
 _register()

@@ -1,0 +1,1 @@
+"""Refine: super-resolution and the brush layer."""
