@@ -32,61 +32,8 @@ from PIL import Image, ImageFilter
 sys.path.insert(0, str(Path(__file__).parent))
 from common import write_result  # noqa: E402
 
-
-def painted_photo(seed: int = 0, size: int = 512) -> np.ndarray:
-    """A stand-in for a photograph of body paint: smeared fields of vivid paint, streaks and grain (procedural)."""
-    rng = np.random.default_rng(seed)
-
-    def field(rows: int, cols: int, h: int = size, w: int = size) -> np.ndarray:
-        small = rng.random((rows, cols)).astype(np.float32)
-        return np.asarray(Image.fromarray(small, "F").resize((w, h), Image.Resampling.BICUBIC))
-
-    paints = np.array([[20, 60, 200], [250, 140, 20], [230, 30, 120], [250, 220, 40], [20, 170, 150],
-                       [120, 40, 170], [240, 240, 230]], np.float32)
-    pick = rng.choice(len(paints), 5, replace=False)
-    weights = np.exp(np.stack([field(5, 5) + 0.35 * field(30, 6) for _ in pick], -1) * 9)
-    rgb = (weights / weights.sum(-1, keepdims=True)) @ paints[pick]
-    streaks = field(2 * size // 3, 12, 2 * size) - 0.5
-    shift = (field(3, 4) * size * 0.6).astype(int)
-    streaks = streaks[np.arange(size)[:, None] + shift, np.arange(size)[None, :]]
-    shade = 1 + 0.6 * streaks + 0.06 * rng.normal(0, 1, (size, size)).astype(np.float32)
-    return np.clip(rgb * shade[..., None], 0, 255).astype(np.uint8)
-
-
-def luma64(rgb: np.ndarray) -> np.ndarray:
-    small = np.asarray(Image.fromarray(rgb).resize((64, 64), Image.Resampling.BOX), np.float64) / 255
-    return small @ np.array([0.2126, 0.7152, 0.0722])
-
-
-def ssim(x: np.ndarray, y: np.ndarray) -> float:
-    """Mean SSIM (Wang et al. 2004: Gaussian window of sigma 1.5, K1 0.01, K2 0.03) of two [0, 1] images."""
-    r, s = 5, 1.5
-    k = np.exp(-0.5 * (np.arange(-r, r + 1) / s) ** 2)
-    k /= k.sum()
-
-    def g(a: np.ndarray) -> np.ndarray:
-        a = np.pad(a, r, mode="reflect")
-        a = sum(k[i] * a[i:i + a.shape[0] - 2 * r] for i in range(2 * r + 1))
-        return sum(k[i] * a[:, i:i + a.shape[1] - 2 * r] for i in range(2 * r + 1))
-
-    c1, c2 = 0.01 ** 2, 0.03 ** 2
-    mx, my = g(x), g(y)
-    vx, vy, cxy = g(x * x) - mx * mx, g(y * y) - my * my, g(x * y) - mx * my
-    return float((((2 * mx * my + c1) * (2 * cxy + c2)) / ((mx * mx + my * my + c1) * (vx + vy + c2))).mean())
-
-
-def palette_distance(pixels: np.ndarray, photo: np.ndarray) -> float:
-    """Mean RGB distance (0-255) from 20,000 of the pixels to the nearest of 4096 of the photo's pixels."""
-    rng = np.random.default_rng(0)
-    ref = photo.reshape(-1, 3).astype(np.float32)
-    ref = ref[rng.choice(len(ref), min(4096, len(ref)), replace=False)]
-    px = pixels.reshape(-1, 3).astype(np.float32)
-    px = px[rng.choice(len(px), min(20000, len(px)), replace=False)]
-    out = []
-    for chunk in np.array_split(px, 10):
-        d = (chunk * chunk).sum(1)[:, None] - 2 * chunk @ ref.T + (ref * ref).sum(1)
-        out.append(np.sqrt(np.maximum(d.min(1), 0)))
-    return float(np.concatenate(out).mean())
+from belamy.data.demo_paint import render_paint_photo  # noqa: E402
+from belamy.metrics.paint import palette_distance, structure_kept  # noqa: E402
 
 
 def reinhard(portrait: np.ndarray, photo: np.ndarray) -> np.ndarray:
@@ -123,12 +70,12 @@ def main() -> None:
     rows: dict[str, list[dict[str, float]]] = {name: [] for name in methods}
     for seed in args.seeds:
         portrait = np.asarray(render_portrait(seed, args.size))
-        photo = painted_photo(seed, 512)
+        photo = render_paint_photo(seed, 512)
         for name, run in methods.items():
             t = time.perf_counter()
             layer, result, step = run(portrait, photo, seed)
             seconds = time.perf_counter() - t
-            row = {"seconds": seconds, "ssim64": ssim(luma64(portrait), luma64(result)),
+            row = {"seconds": seconds, "ssim64": structure_kept(result, portrait),
                    "palette_distance": palette_distance(result, photo)}
             if layer is not None:
                 row["paint_palette_distance"] = palette_distance(layer[..., :3][layer[..., 3] > 127], photo)

@@ -103,7 +103,7 @@ def split_pairs(src: Path, out: Path, lo: int, hi: int) -> Path:
 def held_out_scores(outputs: np.ndarray, targets: np.ndarray) -> dict[str, float]:
     import torch
 
-    from belamy.generate.similarity import ssim
+    from belamy.core.similarity import ssim
     from belamy.metrics.swd import swd
 
     a = torch.from_numpy(outputs).permute(0, 3, 1, 2).float() / 255

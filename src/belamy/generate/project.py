@@ -5,7 +5,7 @@ mean w, optimise w (one w for all layers) or w+ (one per layer) and the const no
 Adam, a learning-rate ramp (up over the first 5 %, cosine down over the last 25 %) and Gaussian
 noise added to w early on that fades out over the first 75 % (it keeps the search from settling
 in the first basin). The loss is pixel L1 + Laplacian-pyramid L1 + (1 - multi-scale SSIM) (see
-`generate.similarity`, no downloaded network), plus StyleGAN2's noise regularisation, which stops the
+`core.similarity`, no downloaded network), plus StyleGAN2's noise regularisation, which stops the
 noise inputs from sneaking the target in as high-frequency patterns, and the noise is
 renormalised after every step. Everything random is drawn from `seed`, so a projection repeats.
 
@@ -34,11 +34,11 @@ from belamy.core.errors import BelamyError
 from belamy.core.png import save_png
 from belamy.core.progress import make_progress
 from belamy.core.seeds import mix
+from belamy.core.similarity import laplacian_l1, multiscale_ssim, psnr, ssim
 from belamy.data.decode import DecodeOptions, Skip, decode
 from belamy.generate.latents import Latent, load_latent, noise_buffers, save_latent, sha256_of, use_noise
 from belamy.generate.records import render_record, save_render
 from belamy.generate.sample import render_latent, to_uint8
-from belamy.generate.similarity import laplacian_l1, multiscale_ssim, psnr, ssim
 from belamy.generate.video import check_video_path, resize_frame, write_video
 from belamy.models.run import Run
 
