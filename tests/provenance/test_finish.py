@@ -256,3 +256,25 @@ def test_a_crash_while_finishing_leaves_the_earlier_artwork_whole(studio, tmp_pa
         finish(renders[0], out, opts, force=True)
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
     assert verify(first.artwork, keys=root / "keys").status == "verified"
+
+
+def test_a_brushed_render_is_finished_as_a_composite_and_rerenders(studio, tmp_path):
+    """The robot's self-portrait path: render -> brush layer from a photo -> finish -> verify -> rerender."""
+    from belamy.api.brush import brush
+    from belamy.data.demo_paint import render_paint_photo
+    from belamy.refine.brush import BrushConfig
+
+    root, renders, opts, _ = studio
+    photo = tmp_path / "photo.png"
+    Image.fromarray(render_paint_photo(2, 96)).save(photo)
+    brushed = brush(renders[1], photo, tmp_path / "brushed", BrushConfig(stroke_size=0.1, seed=1))
+    res = finish(brushed.composite, tmp_path / "art", opts)
+    kinds = [s["kind"] for s in res.record["steps"]]
+    assert kinds == ["sample", "brush", "upscale", "signature"] and res.record["steps"][0]["rerender_check"]["same_pixels"]
+    assert res.record["artwork"]["digital_source_type"].endswith("compositeWithTrainedAlgorithmicMedia")
+    assert verify(res.artwork, keys=root / "keys").status == "verified"
+    arr, same = rerender(res.record_path, tmp_path / "again.png")
+    assert same
+    photo.write_bytes(renders[0].read_bytes())  # the photo changed: the record can no longer be replayed
+    with pytest.raises(BelamyError, match="photo .* gone or changed"):
+        rerender(res.record_path)

@@ -17,6 +17,7 @@ a bounded amount.
 
 from __future__ import annotations
 
+import json
 import platform
 import time
 import warnings
@@ -186,7 +187,39 @@ def _mask(im: Image.Image) -> np.ndarray:
 
 
 def _input(path: Path, size: tuple[int, int]) -> dict[str, Any]:
-    return {"path": str(path), "sha256": sha256_file(path), "width": size[0], "height": size[1]}
+    return {"path": str(path.resolve()), "sha256": sha256_file(path), "width": size[0], "height": size[1]}
+
+
+def read_brush_record(path: Path) -> dict[str, Any]:
+    """A NAME.brush.json, refused in one line if it is not one."""
+    try:
+        record = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise BelamyError(f"{path} is not a readable brush record ({exc})") from None
+    if not isinstance(record, dict) or record.get("kind") != "brush" or "inputs" not in record:
+        raise BelamyError(f"{path} is not a brush record (NAME.brush.json of `belamy brush`)")
+    return record
+
+
+def _checked_input(entry: dict[str, Any] | None, what: str) -> Path | None:
+    if entry is None:
+        return None
+    path = Path(entry["path"])
+    if not path.is_file() or sha256_file(path) != entry["sha256"]:
+        raise BelamyError(f"the {what} {path} of this brush layer is gone or changed (sha256 differs): restore it")
+    return path
+
+
+def replay(record: dict[str, Any], portrait: np.ndarray) -> np.ndarray:
+    """The composite a brush record describes, painted again over `portrait` (its photo and mask must
+    be present and unchanged): the brush is a pure function of its inputs and settings."""
+    photo = _checked_input(record["inputs"]["photo"], "photo")
+    mask = _checked_input(record["inputs"].get("mask"), "mask")
+    im, _ = _read(photo, "photo", shrink_to=PHOTO_READ_SIDE)
+    photo_arr = np.asarray(to_rgb(im, "white"))
+    mask_arr = _mask(_read(mask, "mask")[0]) if mask is not None else None
+    _, composite, _ = brush_layer(portrait, photo_arr, BrushConfig(**record["config"]), mask=mask_arr)
+    return composite
 
 
 def _file(path: Path, out_dir: Path) -> dict[str, Any]:

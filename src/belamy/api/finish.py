@@ -23,6 +23,9 @@ import numpy as np
 import torch
 from PIL import Image, UnidentifiedImageError
 
+from belamy.api.brush import RECORD_SUFFIX as BRUSH_SUFFIX
+from belamy.api.brush import read_brush_record
+from belamy.api.brush import replay as replay_brush
 from belamy.core import atomic
 from belamy.core.atomic import sha256_file
 from belamy.core.errors import BelamyError
@@ -81,7 +84,7 @@ class FinishResult:
     seconds: dict[str, float]
 
 
-def _render_record(render: Path) -> tuple[np.ndarray, dict[str, Any]]:
+def _render_record(render: Path, need_record: bool = True) -> tuple[np.ndarray, dict[str, Any]]:
     """A render's pixels and record, refused with one line if it is not a PNG render with a record."""
     try:
         with Image.open(render) as im:
@@ -96,6 +99,8 @@ def _render_record(render: Path) -> tuple[np.ndarray, dict[str, Any]]:
     if fmt != "PNG":
         raise BelamyError(f"{render} is a {fmt}: finish starts from a PNG render of belamy (exact pixels, with "
                           "its record); render it again with `belamy sample` or `belamy series`")
+    if not need_record:
+        return arr, {}
     raw = text.get(RENDER_KEY)
     beside = render.with_name(render.stem + RECORD_SUFFIX)
     if raw is None and beside.is_file():
@@ -108,6 +113,35 @@ def _render_record(render: Path) -> tuple[np.ndarray, dict[str, Any]]:
         raise BelamyError(f"{render} has no render record (neither a {RENDER_KEY} chunk nor {beside.name}): finish "
                           "works on renders of `belamy sample`, `series`, `mix` or `bookmark load`")
     return arr, record
+
+
+def _source(render: Path) -> tuple[np.ndarray, dict[str, Any], dict[str, Any] | None, np.ndarray | None]:
+    """What is finished: (pixels, render record, brush record, the render under the brush). A PNG
+    render carries its record; a brushed one (`belamy brush`) has NAME.brush.json beside it,
+    whose portrait is a render with its record."""
+    brushed = render.with_name(render.stem + BRUSH_SUFFIX)
+    if brushed.is_file() and RENDER_KEY not in _png_text(render):
+        brush = read_brush_record(brushed)
+        if sha256_file(render) != brush["outputs"]["composite"]["sha256"]:
+            raise BelamyError(f"{render} changed since it was brushed (its sha256 is not the one {brushed.name} "
+                              "names): brush it again")
+        portrait = Path(brush["inputs"]["portrait"]["path"])
+        if not portrait.is_file() or sha256_file(portrait) != brush["inputs"]["portrait"]["sha256"]:
+            raise BelamyError(f"the portrait {portrait} under this brush layer is gone or changed: restore it")
+        arr, _ = _render_record(render, need_record=False)
+        under, record = _render_record(portrait)
+        return arr, record, brush, under
+    arr, record = _render_record(render)
+    return arr, record, None, None
+
+
+def _png_text(path: Path) -> dict[str, str]:
+    try:
+        with Image.open(path) as im:
+            im.load()
+            return dict(getattr(im, "text", {}) or {})
+    except (OSError, UnidentifiedImageError):
+        return {}
 
 
 def _check_render(arr: np.ndarray, record: dict[str, Any], device: str | None) -> tuple[Run | None, dict[str, Any]]:
@@ -178,7 +212,7 @@ def finish(render: str | Path, out_dir: str | Path, opts: FinishOptions | None =
     t0 = time.perf_counter()
     opts = opts or FinishOptions()
     render, out_dir = Path(render), Path(out_dir)
-    arr, render_rec = _render_record(render)
+    arr, render_rec, brush, under = _source(render)
     identity = load_identity(opts.keys)
     h, w = arr.shape[:2]
     target = print_pixels(opts.printing, w, h)
@@ -190,12 +224,14 @@ def finish(render: str | Path, out_dir: str | Path, opts: FinishOptions | None =
     seconds: dict[str, float] = {}
 
     t = time.perf_counter()
-    run, check = _check_render(arr, render_rec, device)
+    run, check = _check_render(under if brush is not None else arr, render_rec, device)
     seconds["check"] = time.perf_counter() - t
     steps: list[dict[str, Any]] = [{"kind": "sample", "record": render_rec, "rerender_check": check}]
     if check.get("same_pixels") is False:
         steps.append({"kind": "edit", "by": "unknown: the pixels differ from a re-render of the record",
                       "changed_pixels": check["changed_pixels"]})
+    if brush is not None:  # a layer of strokes from a photograph: the work is now a composite
+        steps.append({k: v for k, v in brush.items() if k not in ("software", "seconds")})
     t = time.perf_counter()
     arr, step = upscale(arr, target)
     steps.append(step)
@@ -325,6 +361,8 @@ def rerender(source: str | Path, out: str | Path | None = None, device: str | No
             arr, _ = upscale(arr, tuple(step["to"]))
         elif kind == "signature":
             arr, _ = sign(arr, SignatureConfig(**step["config"]))
+        elif kind == "brush":
+            arr = replay_brush(step, arr)
         elif kind != "sample":
             raise BelamyError(f"this artwork has a '{kind}' step (a human edit or a layer not from a run): it cannot be "
                               "re-rendered from its record alone")
