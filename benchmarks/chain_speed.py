@@ -15,33 +15,14 @@ table, writes benchmarks/results/chain_speed.json.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import tempfile
 import time
-from dataclasses import asdict
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from common import write_result  # noqa: E402
+from common import untrained_run, write_result  # noqa: E402
 from train_speed import matmul_peak  # noqa: E402
-
-
-def make_run(root: Path):
-    """A Run folder holding the pix2pix-128 generator at its initial weights."""
-    from belamy.models import build_generator
-    from belamy.models.export import export_generator
-    from belamy.models.run import Run
-    from belamy.training.presets import train_preset
-
-    cfg = train_preset("pix2pix-128")
-    G = build_generator(cfg.model, seed=0).eval()
-    run = root / "run"
-    run.mkdir()
-    (run / "config.json").write_text(json.dumps(asdict(cfg)))
-    (run / "run.json").write_text(json.dumps({"id": "bench-chain", "collection": str(root)}))
-    export_generator(run / "generator.safetensors", G, asdict(cfg.model), {"step": 0})
-    return Run.open(run)
 
 
 def main() -> None:
@@ -62,7 +43,7 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     peak = matmul_peak(args.threads)
     root = Path(tempfile.mkdtemp(prefix="belamy-chain-bench-"))
-    run = make_run(root)
+    run = untrained_run(root, "pix2pix-128", {"collection": str(root)})
     G = run.generator("cpu")
     R = G.resolution
     flops = count_flops(G, torch.zeros(1, 3, R, R))  # per image, forward

@@ -106,3 +106,23 @@ def openclipart_png(cache: Path) -> Path:
     deb = sorted(cache.glob("openclipart-png_*.deb"))[-1]
     subprocess.run(["dpkg-deb", "-x", str(deb), str(cache / "openclipart")], check=True)
     return root
+
+
+def untrained_run(root: Path, preset: str, info: dict[str, Any] | None = None):
+    """A Run folder (root/run) holding `preset`'s generator at its initial weights (seed 0): for
+    benchmarks whose cost does not depend on what the weights learned. `info` goes into run.json."""
+    from dataclasses import asdict
+
+    from belamy.models import build_generator
+    from belamy.models.export import export_generator
+    from belamy.models.run import Run
+    from belamy.training.presets import train_preset
+
+    cfg = train_preset(preset)
+    G = build_generator(cfg.model, seed=0).eval()
+    run = Path(root) / "run"
+    run.mkdir(parents=True)
+    (run / "config.json").write_text(json.dumps(asdict(cfg)))
+    (run / "run.json").write_text(json.dumps({"id": f"bench-{preset}", **(info or {})}))
+    export_generator(run / "generator.safetensors", G, asdict(cfg.model), {"step": 0})
+    return Run.open(run)

@@ -14,38 +14,22 @@ from __future__ import annotations
 
 import argparse
 import io
-import json
 import statistics
 import sys
 import tempfile
 import time
-from dataclasses import asdict
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from common import write_result  # noqa: E402
+from common import untrained_run, write_result  # noqa: E402
 
 
 def make_run(root: Path):
-    """A Run folder holding the gpu-1024 preset's generator at its initial weights."""
-    import torch  # noqa: F401
-
+    """The gpu-1024 generator at its initial weights, trained (in name) on 16 demo portraits."""
     from belamy.data.collect import collect
-    from belamy.models import build_generator
-    from belamy.models.export import export_generator
-    from belamy.models.run import Run
-    from belamy.training.presets import train_preset
 
     coll = collect(["demo://portraits"], root / "collection", size=64, demo_count=16, progress=False)
-    cfg = train_preset("gpu-1024")
-    G = build_generator(cfg.model, seed=0).eval()
-    run = root / "run"
-    run.mkdir()
-    (run / "config.json").write_text(json.dumps(asdict(cfg)))
-    (run / "run.json").write_text(json.dumps({"id": "bench1024", "collection": str(coll.path.resolve()),
-                                              "collection_count": len(coll)}))
-    export_generator(run / "generator.safetensors", G, asdict(cfg.model), {"step": 0})
-    return Run.open(run)
+    return untrained_run(root, "gpu-1024", {"collection": str(coll.path.resolve()), "collection_count": len(coll)})
 
 
 def main() -> None:

@@ -68,10 +68,6 @@ def with_idat(parts, payload: bytes):
     return out
 
 
-def anchors(root: Path) -> list[Path]:
-    return []
-
-
 def test_finish_writes_a_verified_artwork(studio):
     root, renders, opts, res = studio
     rec = res.record
@@ -139,7 +135,7 @@ def test_rerender_from_the_record_alone(studio, tmp_path):
                           np.asarray(Image.open(res.artwork).convert("RGB")))
 
 
-def _tampered(studio, tmp_path, name: str, data: bytes) -> Path:
+def _tampered(tmp_path, name: str, data: bytes) -> Path:
     p = tmp_path / name
     p.write_bytes(data)
     return p
@@ -153,7 +149,7 @@ def test_each_tampering_is_caught_with_its_own_message(studio, tmp_path):
     keys = root / "keys"
 
     def check(name: str, blob: bytes) -> tuple[str, list[str], str]:
-        v = verify(_tampered(studio, tmp_path, name, blob), keys=keys)
+        v = verify(_tampered(tmp_path, name, blob), keys=keys)
         return v.status, [f.check for f in v.findings], " | ".join(f.message for f in v.findings)
 
     changed = bytearray(raw)
@@ -278,3 +274,18 @@ def test_a_brushed_render_is_finished_as_a_composite_and_rerenders(studio, tmp_p
     photo.write_bytes(renders[0].read_bytes())  # the photo changed: the record can no longer be replayed
     with pytest.raises(BelamyError, match="photo .* gone or changed"):
         rerender(res.record_path)
+
+
+def test_rerender_refuses_what_is_not_a_record(studio, tmp_path):
+    root, renders, _, res = studio
+    other = tmp_path / "other.provenance.json"
+    other.write_text(json.dumps({"schema": "something.else"}))
+    with pytest.raises(BelamyError, match="does not hold a belamy provenance record"):
+        rerender(other)
+    newer = json.loads(res.record_path.read_text())
+    newer["schema_version"] = 99
+    other.write_text(json.dumps(newer))
+    with pytest.raises(BelamyError, match="newer than this belamy reads"):
+        rerender(other)
+    with pytest.raises(BelamyError, match="carries no provenance record"):
+        rerender(renders[0])

@@ -46,6 +46,7 @@ from belamy.provenance.record import (
     SCHEMA,
     SCHEMA_VERSION,
     canonical,
+    check_record,
     code_credits,
     contributors,
     pixels_sha256,
@@ -331,21 +332,25 @@ def verify(artwork: str | Path, trust: list[Path] | None = None, keys: Path | No
 
 
 def artwork_record(source: str | Path) -> dict[str, Any]:
-    """The provenance record of an artwork file, or of a NAME.provenance.json."""
+    """The provenance record of an artwork file, or of a NAME.provenance.json (one line if it holds none)."""
     source = Path(source)
     if source.suffix == ".json":
         try:
-            return json.loads(source.read_text(encoding="utf-8"))
+            record = json.loads(source.read_text(encoding="utf-8"))
         except (OSError, json.JSONDecodeError) as exc:
             raise BelamyError(f"{source} is not a readable provenance record ({exc})") from None
+        return check_record(record, str(source))
     _, mime, info = decode(source)
     if PNG_KEY in info:
-        return json.loads(info[PNG_KEY])
+        try:
+            return check_record(json.loads(info[PNG_KEY]), str(source))
+        except json.JSONDecodeError:
+            raise BelamyError(f"the provenance record in {source} is not readable JSON") from None
     report = c2pa_manifest.read(source.read_bytes(), mime, [])
     record = report.record if report else None
     if record is None:
         raise BelamyError(f"{source} carries no provenance record: finish it with `belamy finish`")
-    return record
+    return check_record(record, str(source))
 
 
 def rerender(source: str | Path, out: str | Path | None = None, device: str | None = None) -> tuple[np.ndarray, bool]:

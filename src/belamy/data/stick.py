@@ -124,12 +124,3 @@ def render_stick(pose: np.ndarray, cfg: StickConfig | None = None) -> np.ndarray
     if ss > 1:
         im = im.resize((cfg.size, cfg.size), Image.Resampling.BOX)
     return np.asarray(im, dtype=np.uint8).copy()
-
-
-def render_sticks(poses: np.ndarray, cfg: StickConfig | None = None) -> np.ndarray:
-    """(N, 17, 3) poses -> (N, size, size, 3) uint8 stick figures."""
-    cfg = cfg or StickConfig()
-    out = np.zeros((len(poses), cfg.size, cfg.size, 3), dtype=np.uint8)
-    for k, pose in enumerate(poses):
-        out[k] = render_stick(pose, cfg)
-    return out

@@ -65,9 +65,9 @@ def decode(path: Path) -> tuple[np.ndarray, str, dict[str, Any]]:
         with Image.open(path) as im:
             fmt = im.format
             info = dict(im.info)
-            if isinstance(im, Image.Image) and fmt == "PNG":
+            if fmt == "PNG":
                 im.load()  # text chunks after IDAT are read on load
-                info.update(getattr(im, "text", {}))
+                info.update(im.text)
             arr = np.asarray(im.convert("RGB"))
     except FileNotFoundError:
         raise BelamyError(f"{path} does not exist") from None
