@@ -144,3 +144,36 @@ def G(run):
 def pixels(path) -> np.ndarray:
     """An image file's RGB pixels."""
     return np.asarray(Image.open(path).convert("RGB"))
+
+
+def sr_collection(root, count: int = 10, side: int = 90):
+    """A 64 px collection of pattern images: room for 32 px super-resolution crops."""
+    import belamy
+
+    out = root / "coll64"
+    if not (out / "collection.json").is_file():
+        src = root / "src64"
+        src.mkdir(parents=True, exist_ok=True)
+        for i in range(count):
+            (src / f"{i}.png").write_bytes(encode(pattern(i, side, side), "PNG"))
+        belamy.collect([str(src)], out, size=64, workers=1, near_threshold=-1)
+    return out
+
+
+def tiny_sr_config(steps: int, gan_start_kimg: float = 0.012):
+    """A tiny x2 SRVGG on 32 px crops, batch 4: D joins at step 3 with the default start."""
+    from belamy.models import presets
+    from belamy.training.presets import train_preset
+
+    cfg = train_preset("sr-x2")
+    cfg.model = presets.srvgg(2, 32, feat=8, convs=2, d_feat=4)
+    cfg.batch, cfg.steps, cfg.device, cfg.amp = 4, steps, "cpu", "off"
+    cfg.checkpoint_kimg, cfg.preview_kimg, cfg.log_steps, cfg.keep = 0.008, 0.008, 1, 2
+    cfg.gan_start_kimg = gan_start_kimg
+    return cfg
+
+
+def tiny_sr_run(root, steps: int = 4):
+    from belamy.api.train import train
+
+    return train(sr_collection(root), root / "sr-run", tiny_sr_config(steps), progress=False)

@@ -276,6 +276,27 @@ def test_a_brushed_render_is_finished_as_a_composite_and_rerenders(studio, tmp_p
         rerender(res.record_path)
 
 
+def test_finish_upscales_with_a_super_resolution_run(studio, tmp_path):
+    """`finish --sr RUN`: the print upscale is the SR run's x2 (then Lanczos to size), recorded and replayed."""
+    from dataclasses import replace
+
+    from tests.conftest import tiny_sr_run
+
+    root, renders, opts, _ = studio
+    sr = tiny_sr_run(tmp_path)
+    res = finish(renders[1], tmp_path / "art", replace(opts, sr=sr.path, printing=PrintConfig(size="352px")))
+    step = next(s for s in res.record["steps"] if s["kind"] == "upscale")
+    assert step["method"] == "sr" and step["sr"]["run"]["generator_sha256"] == sr.generator_sha256()
+    assert Image.open(res.artwork).size == (352, 352)
+    assert verify(res.artwork, keys=root / "keys").status == "verified"
+    assert rerender(res.record_path)[1]
+    lanczos = finish(renders[1], tmp_path / "art-lanczos", replace(opts, printing=PrintConfig(size="352px")))
+    assert lanczos.record["artwork"]["pixels_sha256"] != res.record["artwork"]["pixels_sha256"]
+    (sr.path / "generator.safetensors").write_bytes((sr.path / "generator.safetensors").read_bytes() + b" ")
+    with pytest.raises(BelamyError, match="different generator"):
+        rerender(res.record_path)
+
+
 def test_rerender_refuses_what_is_not_a_record(studio, tmp_path):
     root, renders, _, res = studio
     other = tmp_path / "other.provenance.json"

@@ -17,7 +17,8 @@ def test_the_default_config_is_the_default_preset():
     assert TrainConfig().to_dict() == train_preset("cpu-quick-64").to_dict()
     assert resolve_train_config().to_dict() == TrainConfig().to_dict()
     assert sorted(PRESETS) == ["cpu-128", "cpu-quick-64", "dcgan-128", "dcgan-64", "fastgan-64", "gpu-1024",
-                               "pix2pix-128", "pix2pix-256", "pix2pix-512", "pix2pix-64", "portrait-256"]
+                               "pix2pix-128", "pix2pix-256", "pix2pix-512", "pix2pix-64", "portrait-256", "rrdb-x2",
+                               "rrdb-x4", "sr-x2", "sr-x2-gpu", "sr-x4", "sr-x4-gpu"]
     for name, make in PRESETS.items():
         cfg = make()
         assert cfg.preset == name

@@ -20,14 +20,13 @@ from __future__ import annotations
 import json
 import platform
 import time
-import warnings
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image
 
 from belamy.core import atomic
 from belamy.core.atomic import sha256_file
@@ -36,6 +35,7 @@ from belamy.core.png import save_png
 from belamy.core.progress import make_progress
 from belamy.core.version import code_version
 from belamy.data.decode import to_rgb
+from belamy.data.image_file import open_image
 from belamy.generate.video import check_video_path, write_video
 from belamy.refine.brush import BrushConfig, brush_layer
 
@@ -85,13 +85,13 @@ def brush(portrait: str | Path, photo: str | Path, out_dir: str | Path, cfg: Bru
             if out.exists():
                 raise BelamyError(f"{out} already exists: pass --force to replace it, or choose another -o folder")
 
-    im, sizes = _read(portrait, "portrait")
+    im, sizes = open_image(portrait, "portrait", MAX_PIXELS, "belamy brush")
     portrait_arr = np.asarray(to_rgb(im, "white"))
-    im, photo_size = _read(photo, "photo", shrink_to=PHOTO_READ_SIDE)
+    im, photo_size = open_image(photo, "photo", MAX_PIXELS, "belamy brush", shrink_to=PHOTO_READ_SIDE)
     photo_arr = np.asarray(to_rgb(im, "white"))
     mask_arr, mask_size = None, (0, 0)
     if mask is not None:
-        im, mask_size = _read(mask, "mask")
+        im, mask_size = open_image(mask, "mask", MAX_PIXELS, "belamy brush")
         mask_arr = _mask(im)
         if mask_arr.shape != portrait_arr.shape[:2]:
             raise BelamyError(f"the mask {mask} is {mask_arr.shape[1]}x{mask_arr.shape[0]} px but the portrait is "
@@ -137,46 +137,6 @@ def brush(portrait: str | Path, photo: str | Path, out_dir: str | Path, cfg: Bru
     return BrushResult(composite_path, layer_path, record_path, video, record, seconds)
 
 
-def _read(path: Path, what: str, shrink_to: int | None = None) -> tuple[Image.Image, tuple[int, int]]:
-    """An image file, EXIF orientation applied, and its size as shown (before `shrink_to`), or one line saying
-    why it cannot be read."""
-    try:
-        before = Image.MAX_IMAGE_PIXELS
-        Image.MAX_IMAGE_PIXELS = None  # checked here against MAX_PIXELS instead, for a clearer line
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-                im = Image.open(path)
-        finally:
-            Image.MAX_IMAGE_PIXELS = before
-        w, h = im.size
-        if w * h > MAX_PIXELS:
-            raise BelamyError(f"the {what} {path} is {w}x{h} px ({w * h / 1e6:.0f} MP), more than the "
-                              f"{MAX_PIXELS / 1e6:.0f} MP belamy brush takes: reduce it first")
-        if shrink_to is not None and im.format == "JPEG" and min(w, h) > shrink_to:
-            im.draft("RGB", (shrink_to, shrink_to))  # decode a large JPEG photo at a reduced scale
-        im.load()
-        rotated = im.getexif().get(0x0112, 1) in (5, 6, 7, 8)
-        im = ImageOps.exif_transpose(im)
-        shown = (h, w) if rotated else (w, h)
-        if shrink_to is not None and max(im.size) > shrink_to:
-            im.thumbnail((shrink_to, shrink_to), Image.Resampling.LANCZOS)
-        return im, shown
-    except FileNotFoundError:
-        raise BelamyError(f"the {what} {path} does not exist") from None
-    except IsADirectoryError:
-        raise BelamyError(f"the {what} {path} is a folder: give an image file") from None
-    except UnidentifiedImageError:
-        raise BelamyError(f"the {what} {path} is not a readable image (not an image, or a format Pillow does not "
-                          "know): give a PNG, JPEG, TIFF or WebP file") from None
-    except (OSError, SyntaxError, ValueError, EOFError) as exc:
-        why = (str(exc).splitlines() or [type(exc).__name__])[0][:120]
-        raise BelamyError(f"the {what} {path} is not a readable image ({why}): give an intact image file") from None
-    except MemoryError:
-        raise BelamyError(f"the {what} {path} is too large to decode in this machine's memory: reduce it "
-                          "first") from None
-
-
 def _mask(im: Image.Image) -> np.ndarray:
     """A mask image -> (H, W) uint8, white: paint; transparent counts as black."""
     if im.mode in ("LA", "La", "PA", "RGBA", "RGBa") or (im.mode == "P" and "transparency" in im.info):
@@ -215,9 +175,9 @@ def replay(record: dict[str, Any], portrait: np.ndarray) -> np.ndarray:
     be present and unchanged): the brush is a pure function of its inputs and settings."""
     photo = _checked_input(record["inputs"]["photo"], "photo")
     mask = _checked_input(record["inputs"].get("mask"), "mask")
-    im, _ = _read(photo, "photo", shrink_to=PHOTO_READ_SIDE)
+    im, _ = open_image(photo, "photo", MAX_PIXELS, "belamy brush", shrink_to=PHOTO_READ_SIDE)
     photo_arr = np.asarray(to_rgb(im, "white"))
-    mask_arr = _mask(_read(mask, "mask")[0]) if mask is not None else None
+    mask_arr = _mask(open_image(mask, "mask", MAX_PIXELS, "belamy brush")[0]) if mask is not None else None
     _, composite, _ = brush_layer(portrait, photo_arr, BrushConfig(**record["config"]), mask=mask_arr)
     return composite
 

@@ -26,6 +26,7 @@ from PIL import Image, UnidentifiedImageError
 from belamy.api.brush import RECORD_SUFFIX as BRUSH_SUFFIX
 from belamy.api.brush import read_brush_record
 from belamy.api.brush import replay as replay_brush
+from belamy.api.upscale import SRUpscaler
 from belamy.core import atomic
 from belamy.core.atomic import sha256_file
 from belamy.core.errors import BelamyError
@@ -74,6 +75,7 @@ class FinishOptions:
     rights: str | None = None  # copyright notice (default: "(c) YEAR ARTIST")
     data_mining: str = "prohibited"  # plus:DataMining and the C2PA training-and-mining assertion
     keys: Path | None = None  # signing identity folder (default: keys.default_keys_dir())
+    sr: Path | None = None  # a super-resolution run (`belamy train-sr`) for the print upscale (default: Lanczos)
 
 
 @dataclass
@@ -234,7 +236,10 @@ def finish(render: str | Path, out_dir: str | Path, opts: FinishOptions | None =
     if brush is not None:  # a layer of strokes from a photograph: the work is now a composite
         steps.append({k: v for k, v in brush.items() if k not in ("software", "seconds")})
     t = time.perf_counter()
-    arr, step = upscale(arr, target)
+    upscaler = SRUpscaler(opts.sr, device or "auto") if opts.sr is not None else None
+    arr, step = upscale(arr, target, upscaler)
+    if upscaler is not None and step["method"] == "sr":
+        step["sr"] = upscaler.describe()
     steps.append(step)
     seconds["upscale"] = time.perf_counter() - t
     t = time.perf_counter()
@@ -361,9 +366,10 @@ def rerender(source: str | Path, out: str | Path | None = None, device: str | No
     for step in record["steps"]:
         kind = step["kind"]
         if kind == "upscale":
-            if step["method"] not in ("none", "lanczos"):
+            if step["method"] not in ("none", "lanczos", "sr"):
                 raise BelamyError(f"this artwork was upscaled with {step['method']}, which rerender cannot replay")
-            arr, _ = upscale(arr, tuple(step["to"]))
+            upscaler = SRUpscaler.replay(step["sr"]) if step["method"] == "sr" else None
+            arr, _ = upscale(arr, tuple(step["to"]), upscaler)
         elif kind == "signature":
             arr, _ = sign(arr, SignatureConfig(**step["config"]))
         elif kind == "brush":

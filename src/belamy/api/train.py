@@ -17,6 +17,7 @@ import torch
 from belamy.api.evaluate import evaluate
 from belamy.core.resize import at_resolution
 from belamy.data.collection import Collection
+from belamy.data.degrade import DegradeConfig, degrade
 from belamy.data.pairs import Pairs, is_pairs, side_by_side
 from belamy.generate.sample import render_batch
 from belamy.generate.translate import translate_arrays
@@ -39,6 +40,25 @@ def pair_preview(pairs: Pairs, n: int) -> Callable[[torch.nn.Module, list[int]],
     def render(G: torch.nn.Module, seeds: list[int]) -> np.ndarray:
         out = _at(translate_arrays(G, cond), cond.shape[1])  # at the pairs' size, beside them
         return np.stack([side_by_side(c, o, t) for c, o, t in zip(cond, out, target)])
+
+    return render
+
+
+def sr_preview(coll: Collection, cfg: TrainConfig, n: int) -> Callable[[torch.nn.Module, list[int]], np.ndarray]:
+    """Previews of a super-resolution run: low-res input (nearest) | G's upscale | the original, on
+    the centre crops of the first `n` images, degraded once with a fixed seed."""
+    r, s = cfg.model.resolution, cfg.model.scale
+    images = np.array(coll.images[:min(n, len(coll))])  # (n, S, S, 3), off the memmap
+    o = (images.shape[1] - r) // 2
+    hr = torch.from_numpy(images[:, o:o + r, o:o + r]).permute(0, 3, 1, 2).float() / 127.5 - 1  # (n, 3, R, R)
+    low = degrade(hr, s, torch.Generator().manual_seed(0), DegradeConfig.named(cfg.degrade))
+
+    def render(G: torch.nn.Module, seeds: list[int]) -> np.ndarray:
+        with torch.no_grad():
+            up = G(low.to(next(G.parameters()).device)).float().cpu()
+        rows = [torch.nn.functional.interpolate(low, scale_factor=s, mode="nearest"), up, hr]
+        as_u8 = [((x.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).permute(0, 2, 3, 1).numpy() for x in rows]
+        return np.stack([side_by_side(a, b, c) for a, b, c in zip(*as_u8)])
 
     return render
 
@@ -68,11 +88,24 @@ def train(collection: str | os.PathLike[str] | None, out: str | os.PathLike[str]
             target = Path(collection) / "target" if is_pairs(collection) else collection
             overrides["mirror"] = decide_mirror(target, overrides.get("seed", base.seed), warn)
     source = collection if not resume else _run_collection(out)
+    cfg = config if not resume else _run_config(out)
     if source is not None and is_pairs(source):
         n = (config.preview_n if config is not None and not resume else 8)
         render = pair_preview(Pairs.open(source), n)
+    elif source is not None and cfg is not None and cfg.sr:
+        coll = Collection.open(source)
+        if coll.size >= cfg.model.resolution:  # else training refuses it, in one line
+            render = sr_preview(coll, cfg, cfg.preview_n)
     return training.train(collection, out, config, resume=resume, progress=progress, render=render,
                           final_check=check_originality, warn=warn, **overrides)
+
+
+def _run_config(run_dir: str | os.PathLike[str]) -> TrainConfig | None:
+    """The config an existing run trains with (None if it is not a run: training says so)."""
+    import json
+
+    f = Path(run_dir) / "config.json"
+    return TrainConfig.from_dict(json.loads(f.read_text()), where=str(f)) if f.is_file() else None
 
 
 def _run_collection(run_dir: str | os.PathLike[str]) -> str | None:

@@ -1,4 +1,5 @@
-"""`belamy brush`: strokes, colour and texture from a photograph, laid on a portrait as a layer."""
+"""The refine stage's commands: `belamy brush` (a layer of strokes from a photograph) and
+`belamy upscale` (a super-resolution run over any images)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ console = Console()
 
 def register(app: typer.Typer) -> None:
     app.command("brush")(brush_cmd)
+    app.command("upscale")(upscale_cmd)
 
 
 def brush_cmd(
@@ -49,3 +51,22 @@ def brush_cmd(
                   f"{len(rec['palette'])} colours from {escape(photo.name)}, in {res.seconds:.1f} s")
     console.print(f"  layer {escape(res.layer.name)}, record {escape(res.record_path.name)}"
                   + (f", time-lapse {escape(str(res.video))}" if res.video else ""))
+
+
+def upscale_cmd(
+    run: Path = typer.Argument(..., help="A super-resolution run (from `belamy train-sr`)."),
+    images: list[Path] = typer.Argument(..., help="Images to upscale: renders, projections, any PNG/JPEG/TIFF/WebP."),
+    out: Path = typer.Option(..., "-o", "--out", help="Folder for NAME.png and NAME.upscale.json."),
+    tile: int = typer.Option(512, "--tile", help="Tile side in input pixels (0: whole image at once); any image fits in bounded memory."),
+    overlap: Optional[int] = typer.Option(None, "--overlap", help="Context around each tile in input px (default: what the model needs for no seams)."),
+    device: str = typer.Option("auto", "--device"),
+    force: bool = typer.Option(False, "--force", help="Replace outputs that exist."),
+) -> None:
+    """Upscale images with a super-resolution run, tile by tile; a render's record gains the upscale step."""
+    from belamy.api.upscale import upscale
+
+    done = upscale(run, images, out, tile=tile, overlap=overlap, device=device, force=force)
+    for u in done:
+        o = u.record["output"]
+        console.print(f"{escape(str(u.image))}  {o['width']}x{o['height']} px  ({u.record['seconds']:.1f} s)")
+    console.print(f"records: {escape(str(out))}/*.upscale.json")

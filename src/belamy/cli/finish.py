@@ -68,6 +68,7 @@ def finish_cmd(
     keys: Optional[Path] = typer.Option(None, "--keys", help="Signing identity folder (from `belamy keys init`)."),
     force: bool = typer.Option(False, "--force", help="Replace an artwork of the same name in -o."),
     device: Optional[str] = typer.Option(None, "--device", help="Device for the re-render check (default: the render's own)."),
+    sr: Optional[Path] = typer.Option(None, "--sr", help="Upscale for print with this super-resolution run (`belamy train-sr`) instead of Lanczos."),
 ) -> None:
     """Finish a render: signature, print size, provenance record, XMP and a signed C2PA manifest."""
     from belamy.api.finish import FinishOptions, finish
@@ -77,7 +78,7 @@ def finish_cmd(
     sig = None if no_signature else SignatureConfig(text=signature, corner=corner, ink=ink, height=signature_height, font=font)  # type: ignore[arg-type]
     opts = FinishOptions(signature=sig, printing=PrintConfig(size=size, dpi=dpi, format=fmt, quality=quality),  # type: ignore[arg-type]
                          artist=artist, operator=operator, owner=owner, title=title, rights=rights,
-                         data_mining=data_mining, keys=keys)
+                         data_mining=data_mining, keys=keys, sr=sr)
     res = finish(render, out, opts, device=device, force=force)
     art = res.record["artwork"]
     check = res.record["steps"][0]["rerender_check"]

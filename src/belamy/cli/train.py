@@ -20,6 +20,7 @@ def register(app: typer.Typer) -> None:
     app.command("pairs")(pairs_cmd)
     app.command("translate")(translate_cmd)
     app.command("chain")(chain_cmd)
+    app.command("train-sr")(train_sr_cmd)
 
 
 def train_cmd(
@@ -99,6 +100,52 @@ def train_pair_cmd(
               resolution=None, config=config, set_=set_, kimg=kimg, steps=steps, minutes=minutes, batch=batch, lr_g=None,
               lr_d=None, augment=None, r1_gamma=None, ema_kimg=None, seed=seed, preview_kimg=None, checkpoint_kimg=None,
               keep=None, device=device, amp=None, threads=threads)
+
+
+def train_sr_cmd(
+    collection: Optional[Path] = typer.Argument(None, help="Collection folder (from `belamy collect`, at --size 256 or more)."),
+    out: Optional[Path] = typer.Option(None, "-o", "--out", help="Run folder to create."),
+    resume: Optional[Path] = typer.Option(None, "--resume", help="Continue this run exactly where it stopped."),
+    scale: Optional[int] = typer.Option(None, "--scale", help="Upscale factor: 2 or 4 (default 4)."),
+    model: str = typer.Option("srvgg", "--model", help="srvgg (compact, the default) or rrdb (ESRGAN's, GPU-sized)."),
+    preset: Optional[str] = typer.Option(None, "--preset", help="sr-x2, sr-x4 (CPU), sr-x2-gpu, sr-x4-gpu, rrdb-x2, rrdb-x4."),
+    patch: Optional[int] = typer.Option(None, "--patch", help="High-res training crop in px (power of two; default 32 x scale on a CPU)."),
+    degrade: Optional[str] = typer.Option(None, "--degrade", help="second-order (Real-ESRGAN, default), first-order, light or bicubic."),
+    gan_start_kimg: Optional[float] = typer.Option(None, "--gan-start-kimg", help="Length of the L1 stage in kimg; then D and the GAN loss join."),
+    config: Optional[Path] = typer.Option(None, "--config", help="JSON config file (fields of config.json)."),
+    set_: List[str] = typer.Option([], "--set", help="Override any field: --set gan_weight=0.05 --set model.sr_blocks=16."),
+    kimg: Optional[float] = typer.Option(None, "--kimg", help="Budget: thousands of crops shown."),
+    steps: Optional[int] = typer.Option(None, "--steps", help="Budget: training iterations."),
+    minutes: Optional[float] = typer.Option(None, "--minutes", help="Budget: wall-clock minutes."),
+    batch: Optional[int] = typer.Option(None, "--batch", help="Global batch size."),
+    seed: Optional[int] = typer.Option(None, "--seed"),
+    device: Optional[str] = typer.Option(None, "--device", help="auto, cpu, cuda, cuda:N or mps."),
+    amp: Optional[str] = typer.Option(None, "--amp", help="auto, bf16, fp16 (CUDA) or off."),
+    threads: Optional[int] = typer.Option(None, "--threads", help="CPU threads."),
+) -> None:
+    """Train a super-resolution GAN on a collection's own images (L1 stage, then GAN stage): the machinery of `belamy train`."""
+    from belamy.core.errors import BelamyError
+    from belamy.training.presets import sr_preset_name
+
+    if model not in ("srvgg", "rrdb"):
+        raise BelamyError(f"--model {model}: use srvgg or rrdb")
+    if scale is not None and scale not in (2, 4):
+        raise BelamyError(f"--scale {scale}: use 2 or 4")
+    sets = list(set_)
+    if resume is None and config is None:
+        if preset is None:
+            preset = sr_preset_name(model, scale or 4)
+        elif scale is not None:
+            sets.insert(0, f"model.scale={scale}")
+    if resume is None:
+        sets[:0] = [f"model.resolution={patch}"] * (patch is not None) + [f'degrade="{degrade}"'] * (degrade is not None) \
+            + [f"gan_start_kimg={gan_start_kimg}"] * (gan_start_kimg is not None)
+    elif any(x is not None for x in (scale, patch, degrade, gan_start_kimg)):
+        raise BelamyError("--resume continues the run's own config: only --kimg/--steps/--minutes and --device/--amp/--threads may be given")
+    train_cmd(collection=collection, out=out, resume=resume, preset=preset, model=None, resolution=None, config=config,
+              set_=sets, kimg=kimg, steps=steps, minutes=minutes, batch=batch, lr_g=None, lr_d=None, augment=None,
+              r1_gamma=None, ema_kimg=None, seed=seed, preview_kimg=None, checkpoint_kimg=None, keep=None,
+              device=device, amp=amp, threads=threads)
 
 
 def pairs_cmd(

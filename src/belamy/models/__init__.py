@@ -9,7 +9,8 @@ Every generator exposes `z_dim`, `w_dim`, `num_ws`, buffer `w_avg`,
 `synthesis(ws, noise_mode, generator) -> img (N, C, R, R)` and `forward(z, truncation_psi,
 noise_mode, generator)`; every discriminator maps an image batch to logits of shape (N,).
 A new architecture is one module plus one `register(...)` call. pix2pix is the exception to the
-latent interface: its generator maps a condition image to an image (`models.pix2pix`).
+latent interface: its generator maps a condition image to an image (`models.pix2pix`), and so do the
+super-resolution generators, from a low-res image to a high-res one (`models.sr`).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from belamy.models.config import InvalidModelConfig, ModelConfig
 from belamy.models.dcgan import DCGANDiscriminator, DCGANGenerator
 from belamy.models.fastgan import FastGANDiscriminator, FastGANGenerator
 from belamy.models.pix2pix import pix2pix_discriminator, pix2pix_generator
+from belamy.models.sr import rrdb_generator, srvgg_generator, unet_discriminator
 from belamy.models.stylegan2 import StyleGAN2Discriminator, StyleGAN2Generator
 
 
@@ -54,6 +56,8 @@ register("dcgan", DCGANGenerator, DCGANDiscriminator)
 register("stylegan2", StyleGAN2Generator, StyleGAN2Discriminator)
 register("fastgan", FastGANGenerator, FastGANDiscriminator)
 register("pix2pix", pix2pix_generator, pix2pix_discriminator)
+register("srvgg", srvgg_generator, unet_discriminator)
+register("rrdb", rrdb_generator, unet_discriminator)
 
 MODEL_NAMES: tuple[str, ...] = tuple(_REGISTRY)
 

@@ -42,7 +42,7 @@ class ModelConfig:
     "w" is z itself).
     """
 
-    name: str = "stylegan2"  # "dcgan" | "stylegan2" | "fastgan" | "pix2pix" (see belamy.models.MODEL_NAMES)
+    name: str = "stylegan2"  # "dcgan" | "stylegan2" | "fastgan" | "pix2pix" | "srvgg" | "rrdb" (see belamy.models.MODEL_NAMES)
     resolution: int = 64  # output side in pixels, power of two, 32..1024
     img_channels: int = field(default=3, metadata=bounds(1))
     z_dim: int = field(default=128, metadata=bounds(1))
@@ -66,6 +66,10 @@ class ModelConfig:
     cond_channels: int = field(default=3, metadata=bounds(1))
     patch_layers: int = field(default=3, metadata=bounds(1, 8))
     dropout: float = field(default=0.5, metadata=bounds(0.0, 0.9))
+    # super-resolution (srvgg, rrdb): the upscale factor, and G's depth (SRVGG convs or RRDB blocks);
+    # `resolution` is then the high-res training patch and `g_channel_max` G's width
+    scale: int = field(default=4, metadata=bounds(1, 8))
+    sr_blocks: int = field(default=16, metadata=bounds(1, 64))
 
     def __post_init__(self) -> None:
         self.validate()
@@ -120,6 +124,11 @@ class ModelConfig:
         check_fields(self, "model config", InvalidModelConfig)
         if self.name == "pix2pix" and self.patch_layers >= self.log2_resolution:
             raise bad("patch_layers", f"leaves no patches at {self.resolution} px: use at most {self.log2_resolution - 2}")
+        if self.name in ("srvgg", "rrdb"):
+            if self.scale not in (2, 4):
+                raise bad("scale", "must be 2 or 4")
+            if self.resolution // self.scale < 8:
+                raise bad("resolution", f"(the high-res patch) must be at least {8 * self.scale} px at scale {self.scale}")
         if self.name == "dcgan" and self.w_dim != self.z_dim:
             raise bad("w_dim", f"must equal z_dim ({self.z_dim}) for dcgan, whose w is z")
 

@@ -33,15 +33,32 @@ PAPERS: dict[str, dict[str, Any]] = {
            "title": "Which Training Methods for GANs do actually Converge?", "short": "R1", "year": 2018},
     "ema": {"authors": "T. Karras, T. Aila, S. Laine, J. Lehtinen", "title": "Progressive Growing of GANs",
             "short": "EMA generator", "year": 2018},
+    "esrgan": {"authors": "X. Wang, K. Yu, S. Wu, J. Gu, Y. Liu, C. Dong, C. C. Loy, Y. Qiao, X. Tang",
+               "title": "ESRGAN: Enhanced Super-Resolution Generative Adversarial Networks", "short": "ESRGAN",
+               "year": 2018},
+    "realesrgan": {"authors": "X. Wang, L. Xie, C. Dong, Y. Shan",
+                   "title": "Real-ESRGAN: Training Real-World Blind Super-Resolution with Pure Synthetic Data",
+                   "short": "Real-ESRGAN", "year": 2021},
+    "spectralnorm": {"authors": "T. Miyato, T. Kataoka, M. Koyama, Y. Yoshida",
+                     "title": "Spectral Normalization for Generative Adversarial Networks", "short": "spectral norm",
+                     "year": 2018},
 }
 
 # model -> the papers it implements, first the model's own
 MODEL_PAPERS = {"dcgan": ["dcgan"], "stylegan2": ["stylegan2"], "fastgan": ["fastgan", "stylegan2"],
-                "pix2pix": ["pix2pix"]}
-ROLE_NOTE = {("fastgan", "stylegan2"): "the mapping network and modulated convolutions"}
+                "pix2pix": ["pix2pix"], "srvgg": ["realesrgan", "spectralnorm"],
+                "rrdb": ["esrgan", "realesrgan", "spectralnorm"]}
+ROLE_NOTE = {("fastgan", "stylegan2"): "the mapping network and modulated convolutions",
+             ("srvgg", "realesrgan"): "the compact SRVGG net, degradations, U-Net D",
+             ("rrdb", "realesrgan"): "degradations, U-Net D"}
 
 _STYLEGAN2_ADA = {"name": "stylegan2-ada-pytorch", "url": "https://github.com/NVlabs/stylegan2-ada-pytorch",
                   "authors": "NVIDIA Corporation", "license": "LicenseRef-NVIDIA-Source-Code-License"}
+
+_REAL_ESRGAN = {"name": "Real-ESRGAN", "url": "https://github.com/xinntao/Real-ESRGAN", "authors": "Xintao Wang",
+                "license": "BSD-3-Clause", "role": "the paper's reference implementation"}
+_BASICSR = {"name": "BasicSR", "url": "https://github.com/XPixelGroup/BasicSR", "authors": "Xintao Wang et al.",
+            "license": "Apache-2.0", "role": "the toolbox Real-ESRGAN and ESRGAN's reference code live in"}
 
 UPSTREAM: dict[str, list[dict[str, str]]] = {
     "dcgan": [
@@ -62,6 +79,8 @@ UPSTREAM: dict[str, list[dict[str, str]]] = {
         {"name": "pytorch-CycleGAN-and-pix2pix", "url": "https://github.com/junyanz/pytorch-CycleGAN-and-pix2pix",
          "authors": "Jun-Yan Zhu, Taesung Park", "license": "BSD-3-Clause", "role": "the authors' PyTorch port"},
     ],
+    "srvgg": [_REAL_ESRGAN, _BASICSR],
+    "rrdb": [_REAL_ESRGAN, _BASICSR],
 }
 
 BELAMY_CODE = {"name": "belamy", "url": "https://github.com/belamy-art/belamy", "authors": "the belamy authors",

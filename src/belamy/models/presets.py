@@ -122,3 +122,16 @@ def pix2pix(resolution: int, ngf: int = 64, ndf: int = 64, patch_layers: int = 3
     return ModelConfig(name="pix2pix", resolution=resolution, g_channel_base=ngf * resolution // 2,
                        g_channel_max=ngf * 8, d_channel_base=ndf * resolution // 2, d_channel_max=ndf * 8,
                        patch_layers=patch_layers, use_noise=False, mbstd_group=0)
+
+
+def srvgg(scale: int, patch: int, feat: int = 48, convs: int = 12, d_feat: int = 32) -> ModelConfig:
+    """The compact SR model: `convs` 3x3 convs of `feat` maps at the low resolution (Real-ESRGAN's
+    compact nets use 64 x 16-32); trained on `patch`-px high-res crops."""
+    return ModelConfig(name="srvgg", resolution=patch, scale=scale, g_channel_max=feat, sr_blocks=convs,
+                       d_channel_max=d_feat, use_noise=False, mbstd_group=0)
+
+
+def rrdb(scale: int, patch: int, feat: int = 64, blocks: int = 23, d_feat: int = 64) -> ModelConfig:
+    """ESRGAN's RRDB generator (the paper: 23 blocks of 64 maps, growth 32)."""
+    return ModelConfig(name="rrdb", resolution=patch, scale=scale, g_channel_max=feat, sr_blocks=blocks,
+                       d_channel_max=d_feat, use_noise=False, mbstd_group=0)

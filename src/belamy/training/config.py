@@ -13,8 +13,10 @@ from typing import Any, Literal
 
 from belamy.core.config import bounds, check_fields, from_dict
 from belamy.core.errors import BelamyError
+from belamy.data.degrade import DegradeConfig
 from belamy.models.config import ModelConfig
 from belamy.models.presets import stylegan2_cpu_64
+from belamy.models.sr import SR_MODELS
 from belamy.training.augment import parse_policy
 
 DEFAULT_PRESET = "cpu-quick-64"
@@ -56,6 +58,13 @@ class TrainConfig:
     mirror: bool | Literal["auto"] = "auto"
     shared_fakes: bool = True  # D and G phases train on one batch of fakes (one G forward a step)
     l1_weight: float = field(default=100.0, metadata=bounds(0))  # pix2pix: weight of L1 to the target (paper: 100)
+    # super-resolution: training pairs are a high-res crop and its degraded copy (data.degrade);
+    # G first learns L1 (+ ssim_weight x (1 - SSIM)) alone, the GAN loss (x gan_weight) and D join
+    # after gan_start_kimg (Real-ESRGAN's two stages in one run)
+    degrade: str = "second-order"
+    ssim_weight: float = field(default=0.0, metadata=bounds(0))
+    gan_weight: float = field(default=1.0, metadata=bounds(0))
+    gan_start_kimg: float = field(default=0.0, metadata=bounds(0))
     kimg: float | None = field(default=None, metadata=bounds(0))
     steps: int | None = field(default=None, metadata=bounds(0))
     minutes: float | None = field(default=None, metadata=bounds(0))
@@ -84,6 +93,15 @@ class TrainConfig:
         self.model.validate()
         if self.model.name == "pix2pix" and self.r1_gamma > 0 and self.r1_interval > 0:
             raise BelamyError("pix2pix trains without R1: set r1_gamma=0 (its D judges pairs, R1 judges images)")
+        if self.sr:
+            DegradeConfig.named(self.degrade)
+            if self.r1_gamma > 0 and self.r1_interval > 0:
+                raise BelamyError("super-resolution trains without R1: set r1_gamma=0 (its D is spectrally normalised)")
+
+    @property
+    def sr(self) -> bool:
+        """A super-resolution run: G maps a degraded crop to the high-res crop."""
+        return self.model.name in SR_MODELS
 
     @property
     def paired(self) -> bool:

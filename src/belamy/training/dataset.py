@@ -27,11 +27,17 @@ class Cursor:
 
 
 class Dataset:
-    """(N, 3, R, R) uint8 images on the training device, resized once to the model resolution."""
+    """(N, 3, R, R) uint8 images on the training device, resized once to the model resolution.
 
-    def __init__(self, images: np.ndarray, resolution: int, device: torch.device, seed: int, mirror: bool) -> None:
+    With `crop`, the images keep their own size S >= R and each batch is a random R x R crop of
+    each image (super-resolution learns from the collection's real pixels, never resized ones).
+    """
+
+    def __init__(self, images: np.ndarray, resolution: int, device: torch.device, seed: int, mirror: bool,
+                 crop: bool = False) -> None:
         x = torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2)  # (N, 3, S, S) uint8
-        if x.shape[-1] != resolution:
+        self.crop = resolution if crop and x.shape[-1] != resolution else 0
+        if x.shape[-1] != resolution and not self.crop:
             x = resize_uint8(x, resolution)
         self.images = x.contiguous().to(device)
         self.seed = seed
@@ -41,8 +47,8 @@ class Dataset:
 
     @classmethod
     def from_collection(cls, coll: Collection, resolution: int, device: torch.device, seed: int,
-                        mirror: bool = True) -> "Dataset":
-        return cls(coll.load(), resolution, device, seed, mirror)
+                        mirror: bool = True, crop: bool = False) -> "Dataset":
+        return cls(coll.load(), resolution, device, seed, mirror, crop)
 
     def __len__(self) -> int:
         return int(self.images.shape[0])
@@ -73,7 +79,12 @@ class Dataset:
     def batch(self, indices: torch.Tensor, step: int, rows: slice) -> torch.Tensor:
         """Float images in [-1, 1] for this rank's `rows` of the global batch, x-flipped by a seeded coin."""
         idx = indices[rows]
-        x = self.images[idx.to(self.images.device)].float().div_(127.5).sub_(1.0)  # (B, 3, R, R)
+        x = self.images[idx.to(self.images.device)]  # (B, 3, S, S) uint8
+        if self.crop:
+            g = torch.Generator().manual_seed(mix(self.seed, 0xC809, step))
+            at = torch.randint(0, x.shape[-1] - self.crop + 1, (len(indices), 2), generator=g)[rows].tolist()
+            x = torch.stack([im[:, i:i + self.crop, j:j + self.crop] for im, (i, j) in zip(x, at)])
+        x = x.float().div_(127.5).sub_(1.0)  # (B, 3, R, R)
         if self.mirror:
             g = torch.Generator().manual_seed(mix(self.seed, 0xF11B, step))
             flip = (torch.rand(len(indices), generator=g) < 0.5)[rows].to(x.device)

@@ -31,7 +31,16 @@ from belamy.training.dataset import Cursor, Dataset
 from belamy.training.distributed import Env, all_reduce_sum, barrier, broadcast_flag
 from belamy.training.ema import ema_beta, update_ema
 from belamy.training.losses import get_losses, lazy_adam
-from belamy.training.phases import Phase, d_main, d_pair, d_r1, g_main, g_pair
+from belamy.training.phases import (
+    Phase,
+    d_main,
+    d_pair,
+    d_r1,
+    d_sr,
+    g_main,
+    g_pair,
+    g_sr,
+)
 from belamy.training.state import TrainState
 from belamy.training.step import StepInput, purpose_seed
 
@@ -66,11 +75,15 @@ class Trainer:
         self.opt_D = adam(D.parameters(), d_lr, d_betas, env.device)
         self.base_lrs = {"G": cfg.lr_g, "D": d_lr}
         scaler = (lambda: torch.amp.GradScaler("cuda")) if env.needs_grad_scaler else (lambda: None)
-        # the step as data: an unconditional GAN, or pix2pix on (condition | target) pairs
-        self.phases = [Phase("D", D, self.opt_D, d_pair if cfg.paired else d_main, 1, scaler())]
+        # the step as data: an unconditional GAN, pix2pix on (condition | target) pairs, or
+        # super-resolution (D joins after the L1 stage)
+        d_loss, g_loss = (d_pair, g_pair) if cfg.paired else (d_sr, g_sr) if cfg.sr else (d_main, g_main)
+        d_start = int(cfg.gan_start_kimg * 1000) if cfg.sr else 0
+        d_every = 0 if cfg.sr and cfg.gan_weight == 0 else 1  # an SR run with no GAN loss is its L1 model alone
+        self.phases = [Phase("D", D, self.opt_D, d_loss, d_every, scaler(), d_start)]
         if cfg.r1_gamma > 0 and cfg.r1_interval > 0:
             self.phases.append(Phase("R1", D, self.opt_D, d_r1, cfg.r1_interval, scaler()))
-        self.phases.append(Phase("G", G, self.opt_G, g_pair if cfg.paired else g_main, 1, scaler()))
+        self.phases.append(Phase("G", G, self.opt_G, g_loss, 1, scaler()))
         self.ada = AdaptiveP(target=cfg.ada_target, speed_images=int(cfg.ada_kimg * 1000), p=cfg.initial_aug_p) \
             if cfg.augment == "ada" else None
         if self.ada is not None and state.aug:
@@ -120,14 +133,14 @@ class Trainer:
         if cfg.channels_last and env.device.type == "cpu":
             real = real.contiguous(memory_format=torch.channels_last)
         self._t_data += time.perf_counter() - t0
-        return StepInput(real, z_d, z_g, seed, env.device, batch), cursor
+        return StepInput(real, z_d, z_g, seed, env.device, batch, images=st.images), cursor
 
     def train_step(self) -> None:
         if self.cfg.lr_rampdown > 0:
             self.apply_lr_scale()
         inp, cursor = self.step_input()
         for phase in self.phases:
-            if phase.due(self.state.step):
+            if phase.due(self.state.step, inp.images):
                 for k, v in phase.run(self, inp).items():
                     self._acc[k] = self._acc.get(k, 0.0) + v.float()
         t0 = time.perf_counter()

@@ -30,7 +30,9 @@ def write_model_card(run_dir: Path, cfg, coll, state, env, stopped: str | None =
         "- Full per-image credits: `belamy collection credits " + names.readable(str(coll.path)) + "`", "",
         "## Model", "",
         f"- Architecture: {m.name} at {m.resolution} px (preset {cfg.preset})",
-        f"- Latent: z {m.z_dim}, w {m.w_dim}",
+        (f"- Super-resolution x{m.scale} learnt on {m.resolution} px crops of the collection, degraded "
+         f"({cfg.degrade}); L1 + {cfg.ssim_weight} x (1 - SSIM) alone for {cfg.gan_start_kimg:g} kimg, then the "
+         f"U-Net D and {cfg.gan_weight} x the GAN loss" if cfg.sr else f"- Latent: z {m.z_dim}, w {m.w_dim}"),
         f"- Loss: {cfg.loss}; R1 gamma {cfg.r1_gamma} every {cfg.r1_interval}; augmentation {cfg.augment} ({cfg.aug_policy}); EMA {cfg.ema_kimg} kimg",
         f"- Batch {cfg.batch}{_start_batch(cfg)}; Adam lr G {cfg.lr_g}, D {cfg.lr_d}, betas ({cfg.beta1}, {cfg.beta2}); seed {cfg.seed}"
         + ("; D and G phases share each step's fakes" if cfg.shared_fakes else ""),

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 
 import torch
 
+from belamy.core.similarity import ssim
+from belamy.data.degrade import DegradeConfig, degrade
 from belamy.training.distributed import all_reduce_grads
 from belamy.training.losses import r1_loss
 from belamy.training.step import StepContext, StepInput, purpose_seed
@@ -28,10 +30,11 @@ class Phase:
     loss: LossFn
     interval: int = 1
     scaler: torch.amp.GradScaler | None = None
+    start_images: int = 0  # the phase joins once this many images have been shown
     seconds: float = field(default=0.0, repr=False)
 
-    def due(self, step: int) -> bool:
-        return self.interval > 0 and step % self.interval == 0
+    def due(self, step: int, images: int = 0) -> bool:
+        return self.interval > 0 and step % self.interval == 0 and images >= self.start_images
 
     def run(self, trainer: StepContext, inp: StepInput) -> dict[str, torch.Tensor]:
         t0 = time.perf_counter()
@@ -172,3 +175,55 @@ def g_pair(t: StepContext, inp: StepInput) -> tuple[torch.Tensor, dict[str, torc
     l1 = (fake.float() - real).abs().mean()
     gan = t.g_loss(logits)
     return gan + t.cfg.l1_weight * l1, {"G_gan": gan, "L1": l1}
+
+
+# -- super-resolution: the reals are high-res crops, G's input their degraded copies -------------
+def sr_low(t: StepContext, inp: StepInput) -> torch.Tensor:
+    """The step's low-res inputs: `real` degraded with random numbers of the step's own seed (a
+    CPU generator, so the pairs are the same on any device and after a resume)."""
+    if inp.low is None:
+        gen = torch.Generator().manual_seed(purpose_seed(inp.seed, "degrade"))
+        inp.low = degrade(inp.real, t.cfg.model.scale, gen, DegradeConfig.named(t.cfg.degrade))
+    return inp.low
+
+
+def sr_fake(t: StepContext, inp: StepInput) -> torch.Tensor:
+    """G's upscale of the step's low-res inputs, made once with G's graph (shared by D and G)."""
+    if inp.fake is None:
+        frozen = not next(t.G.parameters()).requires_grad
+        with torch.enable_grad(), t.env.autocast():
+            t.G.requires_grad_(True)
+            inp.fake = t.G(sr_low(t, inp))
+            if frozen:
+                t.G.requires_grad_(False)
+    return inp.fake
+
+
+def gan_started(t: StepContext, inp: StepInput) -> bool:
+    return inp.images >= t.cfg.gan_start_kimg * 1000
+
+
+def d_sr(t: StepContext, inp: StepInput) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    """D learns high-res crops from G's upscales, pixel by pixel (U-Net D)."""
+    fake = sr_fake(t, inp).detach()
+    with t.env.autocast():
+        real_logits = t.D(inp.real).float()
+        fake_logits = t.D(fake.to(inp.real.dtype)).float()
+    return t.d_loss(real_logits, fake_logits), {"D_real": real_logits.mean(), "D_fake": fake_logits.mean()}
+
+
+def g_sr(t: StepContext, inp: StepInput) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    """G's pixel loss, l1_weight x L1 + ssim_weight x (1 - SSIM), plus gan_weight x the GAN loss
+    once the GAN stage has begun."""
+    fake = sr_fake(t, inp).float()
+    l1 = (fake - inp.real).abs().mean()
+    loss, stats = t.cfg.l1_weight * l1, {"L1": l1}
+    if t.cfg.ssim_weight > 0:
+        s = ssim((fake + 1) / 2, (inp.real + 1) / 2).mean()
+        loss, stats["SSIM"] = loss + t.cfg.ssim_weight * (1 - s), s
+    if t.cfg.gan_weight > 0 and gan_started(t, inp):
+        with t.env.autocast():
+            logits = t.D(fake.to(inp.real.dtype)).float()
+        gan = t.g_loss(logits)
+        loss, stats["G_gan"] = loss + t.cfg.gan_weight * gan, gan
+    return loss, stats

@@ -75,6 +75,37 @@ def _preset_pix2pix(resolution: int, ngf: int, batch: int, name: str) -> Callabl
     return make
 
 
+def _preset_sr(model: str, scale: int, gpu: bool) -> Callable[[], TrainConfig]:
+    def make() -> TrainConfig:
+        """Real-ESRGAN's recipe on the collection's own crops: second-order degradations, an L1 +
+        structure stage, then the U-Net D joins with the GAN loss at 0.1; Adam (0.9, 0.99), G's EMA.
+        On a CPU the compact model at 32 px low-res crops (128 px at x4); on a GPU 256 px crops."""
+        patch = 256 if gpu else 32 * scale
+        if model == "srvgg":
+            m = mp.srvgg(scale, patch, feat=64, convs=32, d_feat=64) if gpu else mp.srvgg(scale, patch, d_feat=16)
+        else:
+            m = mp.rrdb(scale, patch)
+        return TrainConfig(
+            preset=_sr_name(model, scale, gpu), model=m, batch=32 if gpu else 16, lr_g=2e-4 if gpu else 5e-4,
+            lr_d=1e-4, beta1=0.9, beta2=0.99, loss="logistic", r1_gamma=0.0, r1_interval=0, ema_kimg=10.0 if gpu else 1.0,
+            ema_rampup=0.1, augment="none", mirror=True, shared_fakes=True, l1_weight=1.0, ssim_weight=0.2,
+            gan_weight=0.1, gan_start_kimg=400.0 if gpu else 20.0, degrade="second-order", originality_n=0,
+            preview_n=8, preview_kimg=20.0 if gpu else 2.0, checkpoint_kimg=200.0 if gpu else 10.0,
+            amp="auto" if gpu else "off",
+        )
+
+    return make
+
+
+def _sr_name(model: str, scale: int, gpu: bool) -> str:
+    return f"{'sr' if model == 'srvgg' else 'rrdb'}-x{scale}{'-gpu' if gpu and model == 'srvgg' else ''}"
+
+
+def sr_preset_name(model: str, scale: int) -> str:
+    """The preset `belamy train-sr --model M --scale S` starts from (the RRDB ones are GPU-sized)."""
+    return _sr_name(model, scale, model == "rrdb")
+
+
 PRESETS: dict[str, Callable[[], TrainConfig]] = {
     DEFAULT_PRESET: _preset_cpu_quick_64,
     "cpu-128": _preset_cpu_128,
@@ -87,9 +118,11 @@ PRESETS: dict[str, Callable[[], TrainConfig]] = {
     "pix2pix-128": _preset_pix2pix(128, 32, 8, "pix2pix-128"),
     "pix2pix-256": _preset_pix2pix(256, 64, 4, "pix2pix-256"),
     "pix2pix-512": _preset_pix2pix(512, 64, 4, "pix2pix-512"),
+    **{_sr_name(m, s, g): _preset_sr(m, s, g) for m, g in (("srvgg", False), ("srvgg", True), ("rrdb", True))
+       for s in (2, 4)},
 }
 MODEL_DEFAULT_PRESET = {"stylegan2": DEFAULT_PRESET, "fastgan": "fastgan-64", "dcgan": "dcgan-64",
-                        "pix2pix": "pix2pix-64"}  # `--model NAME` alone
+                        "pix2pix": "pix2pix-64", "srvgg": "sr-x4", "rrdb": "rrdb-x4"}  # `--model NAME` alone
 
 
 def train_preset(name: str) -> TrainConfig:

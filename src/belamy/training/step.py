@@ -16,7 +16,8 @@ from belamy.training.config import TrainConfig
 from belamy.training.distributed import Env
 
 PURPOSES = {"z_d": 1, "z_g": 2, "noise_d": 3, "noise_g": 4, "aug_d_real": 5, "aug_d_fake": 6, "aug_r1": 7, "aug_g": 8,
-            "dropout": 9}
+            "dropout": 9,
+            "degrade": 10}
 
 
 def purpose_seed(seed: int, purpose: str) -> int:
@@ -35,6 +36,8 @@ class StepInput:
     device: torch.device
     batch: int  # the global batch of this step (all ranks)
     fake: torch.Tensor | None = None  # the G phase's fakes once made (`phases.g_fake`), G's graph kept
+    images: int = 0  # images shown before this step (global): a phase may start after some
+    low: torch.Tensor | None = None  # super-resolution: the degraded copies of `real`, once made
 
     def gen(self, purpose: str) -> torch.Generator:
         return torch.Generator(device=self.device).manual_seed(purpose_seed(self.seed, purpose))

@@ -78,6 +78,10 @@ def train(collection: str | os.PathLike[str] | None, out: str | os.PathLike[str]
                           + ("use `belamy train-pair`" if isinstance(coll, Pairs) else "make pairs with `belamy pairs`"))
     if len(coll) == 0:
         raise BelamyError(f"collection {collection} is empty: add images with `belamy collect`")
+    if cfg.sr and coll.size < cfg.model.resolution:
+        raise BelamyError(f"{collection} holds {coll.size} px images, smaller than the {cfg.model.resolution} px "
+                          f"training patch: collect again with --size {cfg.model.resolution} or more, or give "
+                          f"--patch {coll.size}")
     env = setup(cfg.device, cfg.amp, cfg.threads)
     for b in cfg.batches:
         if b % env.world:
@@ -102,7 +106,7 @@ def train(collection: str | os.PathLike[str] | None, out: str | os.PathLike[str]
         m.to(env.device, memory_format=fmt)
     for m in (G, D, G_ema):
         broadcast_module(m, env)
-    data = Dataset.from_collection(coll, cfg.model.resolution, env.device, cfg.seed, cfg.mirror)
+    data = Dataset.from_collection(coll, cfg.model.resolution, env.device, cfg.seed, cfg.mirror, crop=cfg.sr)
     state = TrainState.from_dict(saved[1]["train_state"]) if resume else TrainState()
     trainer = Trainer(cfg, out, data, env, G, D, G_ema, state, render=render, warn=warn)
     try:
