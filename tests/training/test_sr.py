@@ -119,6 +119,18 @@ def test_upscale_any_size_with_records(sr_run: Run, tmp_path: Path):
         upscale(sr_run, [src / "dot.png"], tmp_path / "out", device="cpu", progress=False)
 
 
+def test_upscale_a_20000_px_image_in_tiles(sr_run: Run, tmp_path: Path):
+    """Tiling handles any size: a 20,000 px wide image, read whole, written strip by strip."""
+    wide = np.tile(np.asarray(pattern(5, 200, 12)), (1, 100, 1))  # 12 x 20,000 px
+    Image.fromarray(wide).save(tmp_path / "wide.png")
+    (u,) = upscale(sr_run, [tmp_path / "wide.png"], tmp_path / "out", tile=512, device="cpu", progress=False)
+    with Image.open(u.image) as im:
+        assert im.size == (40_000, 24)
+        out = np.asarray(im)
+    assert np.array_equal(out, upscale_array(sr_run.generator("cpu"), wide, TileConfig(0, 0)))  # no seams
+    assert u.record["output"]["width"] == 40_000 and u.record["input"]["width"] == 20_000
+
+
 def belamy_sha(path: Path) -> str:
     from belamy.core.atomic import sha256_file
 

@@ -41,9 +41,13 @@ def keys_show_cmd(keys: Optional[Path] = typer.Option(None, "--keys", help="Iden
     """Show the signing identity."""
     from belamy.provenance.keys import load_identity
 
+    from belamy.ledger.entries import public_b64
+    from belamy.provenance.keys import load_ledger_key
+
     ident = load_identity(keys)
     console.print(f"{escape(ident.name)}: {ident.path}, certificate sha256 {ident.fingerprint}, "
                   f"valid until {ident.expires:%Y-%m-%d}")
+    console.print(f"ledger key (give it to whoever transfers an artwork to you): {public_b64(load_ledger_key(keys)[1])}")
 
 
 def finish_cmd(
@@ -95,6 +99,8 @@ def verify_cmd(
     trust: List[Path] = typer.Option([], "--trust", help="Another trusted root certificate (PEM); repeatable."),
     keys: Optional[Path] = typer.Option(None, "--keys", help="Identity folder whose root.pem is trusted (default: yours)."),
     as_json: bool = typer.Option(False, "--json", help="Print the verdict as JSON."),
+    ledger: Optional[str] = typer.Option(None, "--ledger", help="An exported ledger (folder or URL): check the artwork's owners there too."),
+    log_key: Optional[str] = typer.Option(None, "--log-key", help="The ledger's verifier key to trust (default: the one the export names)."),
 ) -> None:
     """Verify an artwork: exit 0 verified, 1 tampered (what failed is printed), 3 no provenance."""
     import json
@@ -102,8 +108,19 @@ def verify_cmd(
     from belamy.api.finish import verify
 
     v = verify(artwork, trust, keys)
+    on_ledger = None
+    if ledger is not None and v.record is not None:
+        from belamy.api.ledger import check_artwork
+
+        on_ledger = check_artwork(v.record, ledger, log_key)
+    code = v.exit_code if on_ledger is None or on_ledger.ok or v.exit_code else 1
     if as_json:
-        print(json.dumps(v.to_dict(), indent=2))
+        out = v.to_dict()
+        if on_ledger is not None:
+            out["ledger"] = {"source": ledger, "ok": on_ledger.ok, "size": on_ledger.size, "owner": on_ledger.owner,
+                             "entries": on_ledger.entries, "problems": on_ledger.problems}
+            out["exit_code"] = code
+        print(json.dumps(out, indent=2))
     elif v.status == "no provenance":
         console.print(f"{escape(str(artwork))}: no provenance (no record, XMP record hash or C2PA manifest)")
     else:
@@ -112,7 +129,14 @@ def verify_cmd(
             console.print(f"  FAIL {f.check}: {escape(f.message)}")
         for p in v.passed:
             console.print(f"  ok   {escape(p)}")
-    raise typer.Exit(v.exit_code)
+        if on_ledger is not None:
+            for problem in on_ledger.problems:
+                console.print(f"  FAIL ledger: {escape(problem)}")
+            if on_ledger.ok:
+                console.print(f"  ok   ledger: {len(on_ledger.entries)} entries included in its signed checkpoint of "
+                              f"size {on_ledger.size}; owner {escape(str(on_ledger.owner))}"
+                              + (" (log key taken from the export: pin it with --log-key)" if on_ledger.key_from_export else ""))
+    raise typer.Exit(code)
 
 
 def rerender_cmd(

@@ -34,6 +34,7 @@ def _register() -> None:
     from belamy.cli import eval as eval_cli
     from belamy.cli import explore as explore_cli
     from belamy.cli import finish as finish_cli
+    from belamy.cli import ledger as ledger_cli
     from belamy.cli import poses as poses_cli
     from belamy.cli import train as train_cli
 
@@ -44,6 +45,7 @@ def _register() -> None:
     finish_cli.register(app)
     poses_cli.register(app)
     brush_cli.register(app)
+    ledger_cli.register(app)
 
 
 _register()

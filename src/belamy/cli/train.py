@@ -131,6 +131,9 @@ def train_sr_cmd(
         raise BelamyError(f"--model {model}: use srvgg or rrdb")
     if scale is not None and scale not in (2, 4):
         raise BelamyError(f"--scale {scale}: use 2 or 4")
+    if preset is not None and not preset.startswith(("sr-", "rrdb-")):
+        raise BelamyError(f"--preset {preset} is not a super-resolution preset: use sr-x2, sr-x4, sr-x2-gpu, "
+                          "sr-x4-gpu, rrdb-x2 or rrdb-x4")
     sets = list(set_)
     if resume is None and config is None:
         if preset is None:

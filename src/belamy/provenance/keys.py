@@ -26,6 +26,7 @@ from pathlib import Path
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from belamy.core import atomic
@@ -34,7 +35,8 @@ from belamy.core.errors import BelamyError
 LEAF_YEARS = 25
 ROOT_YEARS = 50
 ALG = "es256"
-FILES = ("root.pem", "root.key", "signer.pem", "signer.key", "identity.json")
+LEDGER_KEY = "ledger.key"  # Ed25519: the ledger's entries and checkpoints
+FILES = ("root.pem", "root.key", "signer.pem", "signer.key", LEDGER_KEY, "identity.json")
 
 
 def default_keys_dir() -> Path:
@@ -118,7 +120,38 @@ def make_identity(name: str, email: str | None = None, leaf_days: float = LEAF_Y
                 "signer_sha256": leaf.fingerprint(hashes.SHA256()).hex(),
                 "root_sha256": root.fingerprint(hashes.SHA256()).hex()}
     return {"root.pem": pem(root), "root.key": key_pem(root_key), "signer.pem": pem(leaf) + pem(root),
-            "signer.key": key_pem(leaf_key), "identity.json": (json.dumps(identity, indent=2) + "\n").encode()}
+            "signer.key": key_pem(leaf_key), LEDGER_KEY: _ed25519_pem(),
+            "identity.json": (json.dumps(identity, indent=2) + "\n").encode()}
+
+
+def _ed25519_pem() -> bytes:
+    return Ed25519PrivateKey.generate().private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                                      serialization.NoEncryption())
+
+
+def load_ledger_key(keys_dir: Path | None = None) -> tuple[str, Ed25519PrivateKey]:
+    """The identity's name and its Ed25519 ledger key (entries and checkpoints are Ed25519-signed). An
+    identity made before the ledger existed gets its ledger key now (0600)."""
+    keys_dir = Path(keys_dir) if keys_dir else default_keys_dir()
+    try:
+        name = json.loads((keys_dir / "identity.json").read_text()).get("name", "")
+    except FileNotFoundError:
+        raise BelamyError(f"no identity in {keys_dir}: make one with `belamy keys init --name 'Your Name'`") from None
+    except ValueError:
+        raise BelamyError(f"{keys_dir / 'identity.json'} is unreadable: make a new identity with "
+                          "`belamy keys init --force`") from None
+    path = keys_dir / LEDGER_KEY
+    if not path.is_file():
+        with atomic.atomic_path(path) as tmp:
+            tmp.write_bytes(_ed25519_pem())
+            os.chmod(tmp, 0o600)
+    try:
+        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    except (OSError, ValueError) as exc:
+        raise BelamyError(f"the ledger key {path} is unreadable ({exc})") from None
+    if not isinstance(key, Ed25519PrivateKey):
+        raise BelamyError(f"{path} is not an Ed25519 key")
+    return name, key
 
 
 def init_keys(keys_dir: Path, name: str, email: str | None = None, force: bool = False,
@@ -132,7 +165,7 @@ def init_keys(keys_dir: Path, name: str, email: str | None = None, force: bool =
     keys_dir.mkdir(parents=True, exist_ok=True)
     os.chmod(keys_dir, 0o700)
     # private keys first: a kill between files leaves no signer.pem without its key
-    for fname in ("root.key", "signer.key", "root.pem", "signer.pem", "identity.json"):
+    for fname in ("root.key", "signer.key", LEDGER_KEY, "root.pem", "signer.pem", "identity.json"):
         with atomic.atomic_path(keys_dir / fname) as tmp:
             tmp.write_bytes(files[fname])
             os.chmod(tmp, 0o600 if fname.endswith(".key") else 0o644)
