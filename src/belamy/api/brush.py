@@ -17,7 +17,6 @@ a bounded amount.
 
 from __future__ import annotations
 
-import json
 import platform
 import time
 from dataclasses import dataclass
@@ -30,6 +29,7 @@ from PIL import Image
 
 from belamy.core import atomic
 from belamy.core.atomic import sha256_file
+from belamy.core.config import read_step_record
 from belamy.core.errors import BelamyError
 from belamy.core.png import save_png
 from belamy.core.progress import make_progress
@@ -152,13 +152,7 @@ def _input(path: Path, size: tuple[int, int]) -> dict[str, Any]:
 
 def read_brush_record(path: Path) -> dict[str, Any]:
     """A NAME.brush.json, refused in one line if it is not one."""
-    try:
-        record = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise BelamyError(f"{path} is not a readable brush record ({exc})") from None
-    if not isinstance(record, dict) or record.get("kind") != "brush" or "inputs" not in record:
-        raise BelamyError(f"{path} is not a brush record (NAME.brush.json of `belamy brush`)")
-    return record
+    return read_step_record(path, "brush", "inputs", "NAME.brush.json of `belamy brush`")
 
 
 def _checked_input(entry: dict[str, Any] | None, what: str) -> Path | None:

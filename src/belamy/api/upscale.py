@@ -25,6 +25,7 @@ from PIL import Image
 
 from belamy.core import atomic
 from belamy.core.atomic import sha256_file
+from belamy.core.config import read_step_record
 from belamy.core.device import pick_device
 from belamy.core.errors import BelamyError
 from belamy.core.png_stream import write_png_strips
@@ -169,13 +170,7 @@ def _render_record(path: Path, text: dict[str, str]) -> dict[str, Any] | None:
 
 def read_upscale_record(path: str | Path) -> dict[str, Any]:
     """A NAME.upscale.json, refused in one line if it is not one."""
-    try:
-        record = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise BelamyError(f"{path} is not a readable upscale record ({exc})") from None
-    if not isinstance(record, dict) or record.get("kind") != "upscale" or "run" not in record:
-        raise BelamyError(f"{path} is not an upscale record (NAME.upscale.json of `belamy upscale`)")
-    return record
+    return read_step_record(path, "upscale", "run", "NAME.upscale.json of `belamy upscale`")
 
 
 class SRUpscaler:

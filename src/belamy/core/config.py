@@ -109,6 +109,18 @@ def read_json_file(path: str | Path) -> dict[str, Any]:
     return data
 
 
+def read_step_record(path: str | Path, kind: str, needs: str, made_by: str) -> dict[str, Any]:
+    """A step's JSON record (NAME.brush.json, NAME.upscale.json...): one line if it is unreadable or not
+    a `kind` record holding `needs`."""
+    try:
+        record = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise BelamyError(f"{path} is not a readable {kind} record ({exc})") from None
+    if not isinstance(record, dict) or record.get("kind") != kind or needs not in record:
+        raise BelamyError(f"{path} is not a {kind} record ({made_by})")
+    return record
+
+
 def set_field(cfg: Any, dotted: str, raw: str) -> None:
     """Apply `--set a.b=value` to a (nested) dataclass, parsing the value as JSON when it can."""
     *parents, leaf = dotted.split(".")
