@@ -35,6 +35,7 @@ def _register() -> None:
     from belamy.cli import explore as explore_cli
     from belamy.cli import finish as finish_cli
     from belamy.cli import ledger as ledger_cli
+    from belamy.cli import nft as nft_cli
     from belamy.cli import poses as poses_cli
     from belamy.cli import train as train_cli
 
@@ -46,6 +47,7 @@ def _register() -> None:
     poses_cli.register(app)
     brush_cli.register(app)
     ledger_cli.register(app)
+    nft_cli.register(app)
 
 
 _register()
