@@ -154,3 +154,9 @@ def test_cli_train_sr_and_upscale(coll64: Path, tmp_path: Path, monkeypatch, cap
     code, out, err = run_cli(monkeypatch, capsys, "train-sr", str(coll64), "-o", str(tmp_path / "r2"), "--scale", "3",
                              "--steps", "1")
     assert code != 0 and "--scale 3: use 2 or 4" in err
+
+
+def test_latent_commands_refuse_an_image_to_image_run(sr_run: Run, tmp_path: Path, monkeypatch, capsys):
+    code, out, err = run_cli(monkeypatch, capsys, "sample", str(sr_run.path), "-n", "2", "-o", str(tmp_path / "s"))
+    assert code == 2 and "is a srvgg run: it turns images into images (belamy upscale)" in err
+    assert len(err.strip().splitlines()) == 1

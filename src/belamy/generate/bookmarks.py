@@ -17,8 +17,14 @@ from typing import Any
 
 from belamy.core.device import pick_device
 from belamy.core.errors import BelamyError
-from belamy.generate.latent_files import NAME_RE, bookmark_dir, list_bookmarks, load_bookmark, save_bookmark
-from belamy.generate.latents import resolve
+from belamy.generate.latent_files import (
+    NAME_RE,
+    bookmark_dir,
+    list_bookmarks,
+    load_bookmark,
+    save_bookmark,
+)
+from belamy.generate.latents import latent_generator, resolve
 from belamy.generate.records import read_record
 from belamy.generate.sample import render_latents
 from belamy.models.run import Run
@@ -43,13 +49,13 @@ def add_bookmark(run: Run, name: str, latent: dict[str, Any] | None = None, reco
     if (latent is None) == (record is None):
         raise BelamyError("give the latent to keep (42, bookmark:NAME, a latent file) or --record RENDER.record.json")
     spec = record_latent(record) if record is not None else latent
-    return save_bookmark(run, name, resolve(spec, run.generator("cpu"), run), note=note, overwrite=overwrite)
+    return save_bookmark(run, name, resolve(spec, latent_generator(run, "cpu"), run), note=note, overwrite=overwrite)
 
 
 def render_bookmark(run: Run, name: str, out: Path | None = None, truncation: float = 1.0,
                     device: str = "auto") -> Path:
     """`belamy bookmark load`: render bookmark NAME to `out` (default NAME.png), with its record."""
-    G = run.generator(pick_device(device))
+    G = latent_generator(run, pick_device(device))
     target = Path(out) if out is not None else Path(f"{name}.png")
     paths, _ = render_latents(run, G, [resolve({"bookmark": name}, G, run)], [target.stem], target.parent, truncation,
                               "const", "bookmark")

@@ -23,11 +23,26 @@ from belamy.core import atomic
 from belamy.core.device import pick_device
 from belamy.core.errors import BelamyError
 from belamy.core.progress import make_progress
-from belamy.generate.latents import (EASINGS, INTERPOLATIONS, Latent, check_shape, noise_buffers, resolve, slerp,
-                                     truncate)
+from belamy.generate.latents import (
+    EASINGS,
+    INTERPOLATIONS,
+    Latent,
+    check_shape,
+    latent_generator,
+    noise_buffers,
+    resolve,
+    slerp,
+    truncate,
+)
 from belamy.generate.records import render_record
 from belamy.generate.sample import render_ws
-from belamy.generate.video import FrameStrip, check_timing, check_video_path, resize_frame, write_video
+from belamy.generate.video import (
+    FrameStrip,
+    check_timing,
+    check_video_path,
+    resize_frame,
+    write_video,
+)
 from belamy.models.run import Run
 
 
@@ -142,7 +157,7 @@ def walk(run: Run, specs: list[dict[str, Any]], out: Path, cfg: WalkConfig, devi
     check_video_path(out)
     cfg.check()
     dev = pick_device(device)
-    G = run.generator(dev)
+    G = latent_generator(run, dev)
     keys = [resolve(s, G, run) for s in specs]
     frames = progress_frames(walk_frames(G, keys, cfg), cfg.frames, "video", progress)
     n = write_with_strip(out, frames, cfg.frames, cfg.fps, strip)

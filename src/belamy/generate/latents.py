@@ -250,3 +250,16 @@ def use_noise(G: torch.nn.Module, noise: dict[str, torch.Tensor] | None) -> Iter
     finally:
         for name, t in saved.items():
             mods[name].noise_const = t
+
+
+IMAGE_TO_IMAGE = {"pix2pix": "belamy translate", "srvgg": "belamy upscale", "rrdb": "belamy upscale"}
+
+
+def latent_generator(run: Any, device: torch.device | str) -> torch.nn.Module:
+    """The run's generator for the commands that render latents, refused in one line when the run
+    maps images to images (pix2pix, super-resolution) and has no latent to sample, mix or project."""
+    name = run.model_config.get("name")
+    if name in IMAGE_TO_IMAGE:
+        raise BelamyError(f"{run.path} is a {name} run: it turns images into images ({IMAGE_TO_IMAGE[name]}) and has "
+                          "no latents to sample, mix, walk or project")
+    return run.generator(device)

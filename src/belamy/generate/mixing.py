@@ -20,7 +20,7 @@ import torch
 from belamy.core.device import pick_device
 from belamy.core.errors import BelamyError
 from belamy.generate.latent_files import Latent, save_bookmark
-from belamy.generate.latents import parse_layers, resolve
+from belamy.generate.latents import latent_generator, parse_layers, resolve
 from belamy.generate.records import RECORD_SUFFIX
 from belamy.generate.sample import render_latents
 from belamy.models.run import Run
@@ -51,7 +51,7 @@ def mix(run: Run, base: dict[str, Any], parts: Sequence[tuple[str, dict[str, Any
         truncation: float = 1.0, device: str = "auto", bookmark: str | None = None) -> Mix:
     """Render the mix of `base` and `parts` (see `mix_spec`) to `out` (PNG + record beside it), and
     with `bookmark` also keep it as that bookmark."""
-    G = run.generator(pick_device(device))
+    G = latent_generator(run, pick_device(device))
     out = Path(out)
     latent = resolve(mix_spec(base, parts, G), G, run)
     paths, images = render_latents(run, G, [latent], [out.stem], out.parent, truncation, "const", "mix")

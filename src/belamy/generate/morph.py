@@ -20,8 +20,23 @@ import numpy as np
 from belamy.core import atomic
 from belamy.core.device import pick_device
 from belamy.core.errors import BelamyError
-from belamy.generate.interpolate import WalkConfig, progress_frames, video_record_path, walk_frames, write_with_strip
-from belamy.generate.latents import EASINGS, Latent, check_shape, load_latent, resolve, sha256_of, truncate
+from belamy.generate.interpolate import (
+    WalkConfig,
+    progress_frames,
+    video_record_path,
+    walk_frames,
+    write_with_strip,
+)
+from belamy.generate.latents import (
+    EASINGS,
+    Latent,
+    check_shape,
+    latent_generator,
+    load_latent,
+    resolve,
+    sha256_of,
+    truncate,
+)
 from belamy.generate.project import ProjectConfig, load_target, project
 from belamy.generate.records import recorded_run, render_record
 from belamy.generate.video import check_timing, check_video_path
@@ -95,7 +110,7 @@ def morph(run: Run, source: Path, target_spec: dict[str, Any], out: Path, cfg: M
     check_video_path(out)
     fade, walk, hold = cfg.frame_counts()
     dev = pick_device(device)
-    G = run.generator(dev)
+    G = latent_generator(run, dev)
     size = cfg.size or G.resolution
     painting = load_target(source, size, cfg.project.fit)  # fails early on a bad image
     target = check_shape(resolve(target_spec, G, run), G)

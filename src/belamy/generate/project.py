@@ -36,7 +36,15 @@ from belamy.core.progress import make_progress
 from belamy.core.seeds import mix
 from belamy.core.similarity import laplacian_l1, multiscale_ssim, psnr, ssim
 from belamy.data.decode import DecodeOptions, Skip, decode
-from belamy.generate.latents import Latent, load_latent, noise_buffers, save_latent, sha256_of, use_noise
+from belamy.generate.latents import (
+    Latent,
+    latent_generator,
+    load_latent,
+    noise_buffers,
+    save_latent,
+    sha256_of,
+    use_noise,
+)
 from belamy.generate.records import render_record, save_render
 from belamy.generate.sample import render_latent, to_uint8
 from belamy.generate.video import check_video_path, resize_frame, write_video
@@ -234,7 +242,7 @@ def project(run: Run, image: Path, out: Path | None, cfg: ProjectConfig, device:
     if cfg.video:
         check_video_path(out / "projection.mp4")
     dev = pick_device(device)
-    G = run.generator(dev)
+    G = latent_generator(run, dev)
     target = load_target(image, G.resolution, cfg.fit)
     out.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()

@@ -17,8 +17,19 @@ from belamy.core.errors import BelamyError
 from belamy.core.png import save_grid, save_png
 from belamy.core.progress import make_progress
 from belamy.core.seeds import mix, z_from_seed
-from belamy.generate.latents import Latent, resolve, truncate, use_noise
-from belamy.generate.records import read_record, recorded_run, render_record, save_render
+from belamy.generate.latents import (
+    Latent,
+    latent_generator,
+    resolve,
+    truncate,
+    use_noise,
+)
+from belamy.generate.records import (
+    read_record,
+    recorded_run,
+    render_record,
+    save_render,
+)
 from belamy.models.run import Run
 
 NOISE_PURPOSE = 0x401  # seed of a render's noise inputs = mix(seed, NOISE_PURPOSE)
@@ -95,7 +106,7 @@ def sample(run: Run, seeds: list[int], out: Path, truncation: float = 1.0, noise
     """Render `seeds` from the run's exported generator into `out` (PNG + record each, plus grid.png).
     `check` (e.g. the originality check) adds an `originality` entry to each render's record."""
     dev = pick_device(device)
-    G = run.generator(dev)
+    G = latent_generator(run, dev)
     out.mkdir(parents=True, exist_ok=True)
     paths, arrays = [], []
     bar = make_progress(enabled=progress)
@@ -136,7 +147,7 @@ def reproduce_record(record: dict[str, Any], device: str = "cpu") -> np.ndarray:
     """The (H, W, 3) uint8 render a render record describes, rendered again from its run."""
     run = recorded_run(record)
     dev = pick_device(device)
-    G = run.generator(dev)
+    G = latent_generator(run, dev)
     if "latent" in record:
         return render_latent(G, resolve(record["latent"], G, run), record["truncation"], record["noise_mode"])
     # the seeds it was rendered with: a batched matmul may round the last bit differently from a

@@ -17,7 +17,7 @@ from belamy.core import atomic
 from belamy.core.device import pick_device
 from belamy.core.errors import BelamyError
 from belamy.core.grid import make_grid
-from belamy.generate.latents import resolve
+from belamy.generate.latents import latent_generator, resolve
 from belamy.generate.sample import render_latents
 from belamy.models.run import Run
 
@@ -70,7 +70,7 @@ def series(run: Run, out: Path | None, cfg: SeriesConfig, device: str = "auto") 
     `familyNNNN.png` (or `family-NAME.png` for a family around a bookmark or projection), the
     contact sheet (`sheet_path`)."""
     cfg.check()
-    G = run.generator(pick_device(device))
+    G = latent_generator(run, pick_device(device))
     family = cfg.family["seed"] if isinstance(cfg.family, dict) and list(cfg.family) == ["seed"] else cfg.family
     out = series_folder(run, family) if out is None else Path(out)
     members = [resolve({"family": family, "member": i, "spread": cfg.spread}, G, run) for i in range(cfg.n)]
