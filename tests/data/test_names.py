@@ -198,7 +198,7 @@ def test_url_lists_with_percent_encoded_and_idn_names(tmp_path: Path, monkeypatc
     })
     import belamy.data.fetch as fetch_mod
 
-    monkeypatch.setattr(fetch_mod.Fetcher, "__call__", lambda self, url: fetch(url))
+    monkeypatch.setattr(fetch_mod.Fetcher, "__call__", lambda self, url, **kw: fetch(url))
     urls = tmp_path / "urls.txt"
     urls.write_bytes("https://bücher.example/Porträt.png\n".encode("utf-8")  # IDN host, UTF-8 path
                      + b"https://example.org/caf\xe9.png\n"  # a raw legacy byte: sent percent-encoded

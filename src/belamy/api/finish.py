@@ -195,7 +195,8 @@ def _collection(run: Run | None) -> tuple[dict[str, Any], Path | None]:
         out["present"] = False
         return out, None
     manifest = coll.path / MANIFEST_FILE
-    out.update(present=True, manifest_sha256=sha256_file(manifest), credits=contributors(coll.manifest))
+    out.update(present=True, manifest_sha256=sha256_file(manifest), credits=contributors(coll.manifest),
+               opted_out_included=len(coll.opted_out()))
     return out, manifest
 
 

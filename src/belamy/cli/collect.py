@@ -34,6 +34,11 @@ def collect_cmd(
     min_side: int = typer.Option(0, "--min-side", help="Skip images whose short side is smaller (0: size/4)."),
     strict: bool = typer.Option(False, "--strict", help="Fail (and change nothing) if any file is skipped."),
     workers: int = typer.Option(0, "--workers", help="Decoding processes (0: one per CPU core)."),
+    include_opted_out: bool = typer.Option(
+        False, "--include-opted-out",
+        help="Keep images whose creators opted out of training (TDMRep, ai.txt, plus:DataMining, C2PA "
+             "training-mining; skipped by default). The decision is written into each such image's manifest "
+             "row, collection.json, model cards and provenance records."),
     pairs: bool = typer.Option(False, "--pairs", help="SOURCES are two folders, conditions then targets, paired by file name: make a pairs folder for `belamy train-pair`."),
 ) -> None:
     """Turn folders, zips and URL lists into a prepared, credited collection."""
@@ -58,7 +63,7 @@ def collect_cmd(
         license = norm
     cfg = CollectConfig(size=size, fit=fit, background=background, near_threshold=near_threshold,
                         min_side=min_side, strict=strict, workers=workers, default_license=license,
-                        default_author=author, demo_count=demo_count)
+                        default_author=author, demo_count=demo_count, include_opted_out=include_opted_out)
     coll = collect(all_sources, out, cfg, credits=credits)
     print_report(coll)
 
@@ -87,6 +92,16 @@ def print_report(coll, examples: int = 5) -> None:
     t.add_row("skipped", f"[yellow]{len(rep.skipped)}[/]" if rep.skipped else "0")
     for reason, n in rep.skip_reasons().most_common():
         t.add_row(f"  {reason}", str(n))
+    skipped_out, kept_out = rep.opt_out_signals(included=False), rep.opt_out_signals(included=True)
+    if skipped_out or not kept_out:
+        total = sum(skipped_out.values())
+        t.add_row("opted out by their creators, skipped", f"[yellow]{total}[/]" if total else "0")
+        for signal, n in skipped_out.most_common():
+            t.add_row(f"  {escape(signal)}", str(n))
+    if kept_out:
+        t.add_row("opted out, included (--include-opted-out)", f"[red]{sum(kept_out.values())}[/]")
+        for signal, n in kept_out.most_common():
+            t.add_row(f"  {escape(signal)}", str(n))
     t.add_row("images in collection", f"[bold]{len(coll)}[/] at {coll.size} px")
     t.add_row("missing credits", str(coll.missing_credits()))
     t.add_row("speed", f"{rep.images_per_second:.0f} images/s ({rep.seconds:.1f} s)")
@@ -95,6 +110,17 @@ def print_report(coll, examples: int = 5) -> None:
         console.print(f"[yellow]skipped:[/] {_shown(s['source'])}: {escape(s['reason'])}")
     if len(rep.skipped) > examples:
         console.print(f"[yellow]skipped:[/] ... and {len(rep.skipped) - examples} more (see the report)")
+    for o in rep.opted_out[:examples]:
+        verb = "[red]included despite opt-out:[/]" if o["included"] else "[yellow]opted out:[/]"
+        console.print(f"{verb} {_shown(o['source'])}: {escape(o['signal'])} ({escape(o['detail'])})")
+    if len(rep.opted_out) > examples:
+        console.print(f"[yellow]opted out:[/] ... and {len(rep.opted_out) - examples} more (see the report)")
+    for c in rep.credit_conflicts[:examples]:
+        console.print(f"[yellow]credits:[/] {_shown(c['source'])}: the sidecar's {escape(c['field'])} "
+                      f"'{escape(c['sidecar'])}' kept over the file's own '{escape(c['embedded'])}'")
+    if len(rep.credit_conflicts) > examples:
+        console.print(f"[yellow]credits:[/] ... and {len(rep.credit_conflicts) - examples} more sidecar/file "
+                      "disagreements (see the report)")
     for w in rep.credit_warnings[:5]:
         console.print(f"[yellow]credits:[/] {escape(w)}")
     if rep.credits_unmatched:
@@ -118,6 +144,8 @@ def show_cmd(path: Path = typer.Argument(..., help="Collection folder.")) -> Non
     t.add_row("size", f"{s['size']} px ({s['fit']})")
     t.add_row("authors", str(s["authors"]))
     t.add_row("missing credits", str(s["missing_credits"]))
+    if s["opted_out_included"]:
+        t.add_row("opted out, included", f"[red]{s['opted_out_included']}[/]")
     t.add_row("updated", str(s["updated"]))
     console.print(t)
     lic = Table(title="licences", title_justify="left")

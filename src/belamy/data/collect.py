@@ -6,6 +6,12 @@ processes -> near-duplicate check (hash candidates confirmed on thumbnails, see 
 append to the collection being written -> commit atomically. Every file that can't be used
 becomes a line in the report; nothing stops the run except a user error about the run itself
 (bad size, bad credits file, missing source).
+
+Creators' opt-outs (`optout`: TDMRep, ai.txt, plus:DataMining, C2PA training-mining) are honoured:
+an opted-out image is skipped and listed in the report with the signal that excluded it, or, with
+`include_opted_out`, kept with that decision written into its row (`opt_out`) and collection.json.
+Credits embedded in the files (XMP, IPTC, EXIF; see `embedded`) fill the row; a credits sidecar
+wins where they disagree, and the disagreement is reported.
 """
 
 from __future__ import annotations
@@ -29,11 +35,11 @@ from belamy.core import atomic
 from belamy.core.errors import BelamyError
 from belamy.core.progress import make_progress
 from belamy.core.version import code_version
-from belamy.data import names
+from belamy.data import names, optout
 from belamy.data import sources as src
 from belamy.data.collection import META_FILE, Collection, CollectionWriter, write_preview
 from belamy.data.config import CollectConfig
-from belamy.data.credits import Credits, load_credits
+from belamy.data.credits import Credits, license_from_url, load_credits
 from belamy.data.decode import Decoded, DecodeOptions, Skip, decode
 from belamy.data.dedupe import NEAR_DIFFERENCE, NearFinder
 from belamy.data.fetch import Fetcher
@@ -50,8 +56,14 @@ class CollectReport:
     exact_duplicates: list[dict[str, Any]] = field(default_factory=list)
     near_duplicates: list[dict[str, Any]] = field(default_factory=list)
     skipped: list[dict[str, str]] = field(default_factory=list)
+    # images whose creators opted out: source, signal, detail, included (True with --include-opted-out)
+    opted_out: list[dict[str, Any]] = field(default_factory=list)
+    include_opted_out: bool = False
+    origins: dict[str, dict[str, str]] = field(default_factory=dict)  # what each web origin's files said
     credit_warnings: list[str] = field(default_factory=list)
     credits_unmatched: list[str] = field(default_factory=list)
+    # a sidecar disagreeing with credits embedded in the file: source, field, sidecar (kept), embedded
+    credit_conflicts: list[dict[str, str]] = field(default_factory=list)
     near_threshold: int = -1  # hash radius for near-duplicate candidates (-1: no near-duplicate check)
     near_difference: float = NEAR_DIFFERENCE  # largest thumbnail difference of a confirmed near duplicate
     seconds: float = 0.0
@@ -65,6 +77,10 @@ class CollectReport:
 
     def skip_reasons(self) -> Counter:
         return Counter(s["reason"].split(" (")[0] for s in self.skipped)
+
+    def opt_out_signals(self, included: bool) -> Counter:
+        """Opted-out images by the signal that excluded them (skipped ones, or included ones)."""
+        return Counter(o["signal"] for o in self.opted_out if o["included"] == included)
 
     def to_dict(self) -> dict[str, Any]:
         d = _readable(asdict(self))
@@ -103,7 +119,7 @@ def collect(
             f"{out} holds {base.size} px images; re-run with --size {base.size} or collect into a new folder"
         )
     report = CollectReport(sources=[_stored_source(s) for s in sources], credit_warnings=list(lookup.warnings),
-                           near_threshold=cfg.near_threshold)
+                           near_threshold=cfg.near_threshold, include_opted_out=cfg.include_opted_out)
     started = time.perf_counter()
     writer = CollectionWriter(out, cfg.size, base)
     try:
@@ -128,6 +144,7 @@ def collect(
             "near_threshold": cfg.near_threshold,
             "near_difference": NEAR_DIFFERENCE,
             "code_version": code_version(),
+            "opted_out": _opted_out_meta(writer.rows),
         }
         report_path = _write_report(out, report)
         meta["last_report"] = report_path
@@ -151,8 +168,10 @@ def _ingest(
     progress: bool | None,
 ) -> None:
     fetcher = Fetcher(timeout=cfg.url_timeout, retries=cfg.url_retries, max_bytes=cfg.max_bytes)
+    origins = optout.OriginSignals(fetcher, include=cfg.include_opted_out)  # tdmrep.json, ai.txt: once each
     items = itertools.chain.from_iterable(
-        src.iter_source(s, max_bytes=cfg.max_bytes, demo_count=cfg.demo_count, fetch=fetcher) for s in sources
+        src.iter_source(s, max_bytes=cfg.max_bytes, demo_count=cfg.demo_count, fetch=fetcher, origins=origins)
+        for s in sources
     )
     known = {row["sha256"]: i for i, row in enumerate(writer.rows)}
     near = NearFinder(cfg.near_threshold, NEAR_DIFFERENCE, writer.image)
@@ -171,6 +190,7 @@ def _ingest(
             report.decoded += 1
             _keep(item, sha, result, near, writer, lookup, cfg, report)
         bar.update(task, total=report.total)
+    report.origins = origins.summary()
     report.total += report.already_present + len(report.exact_duplicates)
 
 
@@ -182,6 +202,10 @@ def _hashed(items: Iterator[src.Item], known: dict[str, int], writer: Collection
     """
     first_seen: dict[str, str] = {}
     for item in items:
+        if item.opt_out and not cfg.include_opted_out:  # not even downloaded (or not read past its headers)
+            report.opted_out.append(_entry(item.uri, signal=item.opt_out[0], detail=item.opt_out[1], included=False))
+            report.total += 1
+            continue
         if item.error:
             yield item, "", item.error
             continue
@@ -203,8 +227,30 @@ def _hashed(items: Iterator[src.Item], known: dict[str, int], writer: Collection
         yield item, sha, data
 
 
-def _credits_for(item: src.Item, lookup: Credits, cfg: CollectConfig) -> dict[str, str]:
-    found = {**(item.credits or {}), **lookup.lookup(item.keys)}
+EMBEDDED_CREDITS = ("title", "author", "rights", "license_url", "license")
+
+
+def _embedded_credits(meta: dict[str, Any] | None) -> dict[str, str]:
+    """The credit fields a file carries, with the SPDX id of a Creative Commons licence URL."""
+    meta = meta or {}
+    out = {k: meta[k] for k in ("title", "author", "rights", "license_url") if meta.get(k)}
+    spdx = license_from_url(meta.get("license_url"))
+    if spdx:
+        out["license"] = spdx
+    return out
+
+
+def _credits_for(item: src.Item, lookup: Credits, cfg: CollectConfig, meta: dict[str, Any] | None = None,
+                 conflicts: list[dict[str, str]] | None = None) -> dict[str, str]:
+    """An image's credits: the source's own, then those embedded in the file, then the sidecar's
+    (which win; each disagreement with the file is appended to `conflicts`), then the defaults."""
+    embedded = _embedded_credits(meta)
+    sidecar = lookup.lookup(item.keys)
+    if conflicts is not None:
+        for name in EMBEDDED_CREDITS:
+            if name in sidecar and name in embedded and _same(sidecar[name]) != _same(embedded[name]):
+                conflicts.append({"field": name, "sidecar": sidecar[name], "embedded": embedded[name]})
+    found = {**(item.credits or {}), **embedded, **sidecar}
     if cfg.default_license and not found.get("license"):
         found["license"] = cfg.default_license
     if cfg.default_author and not found.get("author"):
@@ -212,16 +258,42 @@ def _credits_for(item: src.Item, lookup: Credits, cfg: CollectConfig) -> dict[st
     return found
 
 
+def _same(text: str) -> str:
+    return " ".join(text.split()).casefold()
+
+
 def _update_credits(row: dict[str, Any], item: src.Item, lookup: Credits, cfg: CollectConfig) -> bool:
-    """Re-running with a (new) credits file fills in credits of images already collected."""
-    found = _credits_for(item, lookup, cfg)
+    """Re-running with a (new) credits file fills in credits of images already collected (the
+    --license/--author defaults only where the row has none: they never replace a file's own)."""
+    found = _credits_for(item, lookup, replace(cfg, default_license=None, default_author=None))
+    for name, default in (("license", cfg.default_license), ("author", cfg.default_author)):
+        if default and not found.get(name) and not row.get(name):
+            found[name] = default
     changed = {k: v for k, v in found.items() if row.get(k) != v}
     row.update(changed)
     return bool(changed)
 
 
+def _signals(item: src.Item, dec: Decoded) -> dict[str, Any]:
+    """What the creators' signals say of one image: the URL's (origin files, headers) and the file's.
+    A TDMRep declaration of the web origin comes before the one in the file's XMP."""
+    found = dict(item.signals or {})
+    meta = dec.meta
+    if "tdm" not in found and meta.get("tdm"):
+        found["tdm"] = meta["tdm"]
+    for name in ("data_mining", "training_mining"):
+        if meta.get(name):
+            found[name] = meta[name]
+    return found
+
+
 def _keep(item: src.Item, sha: str, dec: Decoded, near: NearFinder, writer: CollectionWriter,
           lookup: Credits, cfg: CollectConfig, report: CollectReport) -> None:
+    signals = _signals(item, dec)
+    verdict = optout.decide(signals)
+    if verdict and not cfg.include_opted_out:
+        report.opted_out.append(_entry(item.uri, signal=verdict[0], detail=verdict[1], included=False))
+        return
     if cfg.near_threshold >= 0:
         pixels = np.frombuffer(dec.pixels, dtype=np.uint8).reshape(cfg.size, cfg.size, 3)
         hit = near.find((dec.phash, dec.dhash), dec.colors, pixels)
@@ -230,12 +302,18 @@ def _keep(item: src.Item, sha: str, dec: Decoded, near: NearFinder, writer: Coll
                                                  difference=round(hit.difference, 3),
                                                  **({"cropped": True} if hit.cropped else {})))
             return
+    if verdict:
+        report.opted_out.append(_entry(item.uri, signal=verdict[0], detail=verdict[1], included=True))
     ident = sha[:16]
+    conflicts: list[dict[str, str]] = []
+    credits = _credits_for(item, lookup, cfg, dec.meta, conflicts)
+    report.credit_conflicts += [_entry(item.uri, **c) for c in conflicts]
     row: dict[str, Any] = {
         "id": ident,
         "sha256": sha,
         "source": item.uri,
-        **_credits_for(item, lookup, cfg),
+        **credits,
+        **({"embedded": {c["field"]: c["embedded"] for c in conflicts}} if conflicts else {}),
         **(item.extra or {}),
         "width": dec.width,
         "height": dec.height,
@@ -245,6 +323,8 @@ def _keep(item: src.Item, sha: str, dec: Decoded, near: NearFinder, writer: Coll
         "phash": f"{dec.phash:016x}",
         "dhash": f"{dec.dhash:016x}",
         "colors": dec.colors.hex(),
+        **{k: signals[k] for k in ("tdm", "ai_txt", "data_mining", "training_mining") if k in signals},
+        **({"opt_out": optout.opt_out_field(verdict)} if verdict else {}),
         "added": _now(),
     }
     writer.append(dec.pixels, row)
@@ -253,13 +333,18 @@ def _keep(item: src.Item, sha: str, dec: Decoded, near: NearFinder, writer: Coll
 
 
 def _work(data: bytes, opts: DecodeOptions) -> Decoded | str:
-    """Worker entry point: a Decoded image or the reason it was skipped."""
+    """Worker entry point: a Decoded image (with any C2PA training-mining entries in its `meta`) or
+    the reason it was skipped."""
     try:
-        return decode(data, opts)
+        dec = decode(data, opts)
     except Skip as exc:
         return str(exc)
     except Exception as exc:  # a decoder bug on a hostile file must not kill the run
         return f"could not decode ({exc.__class__.__name__}: {str(exc)[:100]})"
+    mining = optout.training_mining(data, dec.format)
+    if mining:
+        dec.meta["training_mining"] = mining
+    return dec
 
 
 class _Decoder:
@@ -303,6 +388,14 @@ def _ready(x: Future | str) -> bool:
 def _resolve(entry: tuple[src.Item, str, Future | str]):
     item, sha, x = entry
     return item, sha, x if isinstance(x, str) else x.result()
+
+
+def _opted_out_meta(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """collection.json's record of opted-out images kept by `--include-opted-out` (all runs)."""
+    kept = Counter(r["opt_out"]["signal"] for r in rows if r.get("opt_out"))
+    if not kept:
+        return {"included": 0}
+    return {"included": sum(kept.values()), "included_by": optout.INCLUDED_BY, "signals": dict(sorted(kept.items()))}
 
 
 def _write_report(out: Path, report: CollectReport) -> str:

@@ -98,6 +98,10 @@ class Collection:
     def license_counts(self) -> Counter:
         return Counter(row.get("license") or "unknown" for row in self.manifest)
 
+    def opted_out(self) -> list[dict[str, Any]]:
+        """Rows of images whose creators opted out of training, kept by `--include-opted-out`."""
+        return [row for row in self.manifest if row.get("opt_out")]
+
     def missing_credits(self) -> int:
         """Images that lack an author or a licence."""
         return sum(1 for row in self.manifest if not row.get("author") or not row.get("license"))
@@ -111,6 +115,7 @@ class Collection:
             "licenses": dict(self.license_counts().most_common()),
             "authors": len({row["author"] for row in self.manifest if row.get("author")}),
             "missing_credits": self.missing_credits(),
+            "opted_out_included": len(self.opted_out()),
             "updated": self.meta.get("updated"),
         }
 

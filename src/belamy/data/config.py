@@ -29,6 +29,9 @@ class CollectConfig:
     default_license: str | None = None  # SPDX id for images the credits file does not cover
     default_author: str | None = None
     demo_count: int | None = None  # images in a built-in demo source (None: its default)
+    # images whose creators opted out of training (TDMRep, ai.txt, plus:DataMining, C2PA) are
+    # skipped; True includes them, and records that decision in each row and in collection.json
+    include_opted_out: bool = False
 
     def validate(self) -> None:
         s = self.size

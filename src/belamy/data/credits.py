@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -155,6 +156,24 @@ def normalise_license(expr: str) -> tuple[str, str | None]:
     if info.errors:
         return expr, f"license '{expr}' is not a known SPDX id ({info.errors[0]})"
     return info.normalized_expression or expr, None
+
+
+_CC_URL = re.compile(
+    r"https?://(?:www\.)?creativecommons\.org/(?:licenses/(?P<kind>by(?:-nc)?(?:-sa|-nd)?)/(?P<ver>\d\.\d)"
+    r"(?:/(?P<port>[a-z]{2}))?|publicdomain/(?P<pd>zero|mark)/1\.0)(?:/.*)?$", re.IGNORECASE)
+
+
+def license_from_url(url: str | None) -> str | None:
+    """The SPDX id of a Creative Commons licence URL (`.../licenses/by-sa/4.0/` -> CC-BY-SA-4.0), or None."""
+    m = _CC_URL.match((url or "").strip())
+    if not m:
+        return None
+    if m["pd"]:
+        spdx = "CC0-1.0" if m["pd"].lower() == "zero" else "CC-PDM-1.0"
+    else:
+        spdx = f"CC-{m['kind'].upper()}-{m['ver']}" + (f"-{m['port'].upper()}" if m["port"] else "")
+    norm, warning = normalise_license(spdx)
+    return None if warning else norm
 
 
 _SPDX = None

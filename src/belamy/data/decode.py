@@ -5,7 +5,8 @@ animated WebPs, photos with EXIF rotation, files whose extension lies. This modu
 them into the same thing (size x size x 3 uint8, sRGB) and turns every failure into a `Skip`
 with a human reason, so a bad file is reported and never crashes an ingest run.
 
-It runs in worker processes, so it imports only Pillow, numpy and imagehash.
+It runs in worker processes, so it imports only Pillow, numpy and imagehash (and `embedded`, which
+reads the credits and consent fields the file carries with Pillow and the standard library).
 """
 
 from __future__ import annotations
@@ -13,10 +14,13 @@ from __future__ import annotations
 import io
 import struct
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from PIL import Image, ImageColor, ImageOps, UnidentifiedImageError
+
+from belamy.data.embedded import read_embedded
 
 
 class Skip(Exception):
@@ -43,6 +47,7 @@ class Decoded:
     format: str  # the real format, whatever the extension said
     mode: str  # the original pixel mode (e.g. CMYK, I;16, P)
     frames: int
+    meta: dict[str, Any] = field(default_factory=dict)  # credits and consent it carries (`embedded`)
 
 
 def sniff_vector(head: bytes) -> str | None:
@@ -93,6 +98,7 @@ def decode(data: bytes, opts: DecodeOptions) -> Decoded:
             width, height = im.size
             _draft(im, opts.size)
             im.load()
+            meta = read_embedded(im)  # after load: a PNG's text chunks may follow its pixels
             drafted = im.size
             im = ImageOps.exif_transpose(im)
             if im.size != drafted:  # rotated by EXIF: report the size as displayed
@@ -128,6 +134,7 @@ def decode(data: bytes, opts: DecodeOptions) -> Decoded:
         format=fmt,
         mode=mode,
         frames=frames,
+        meta=meta,
     )
 
 

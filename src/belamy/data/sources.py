@@ -4,6 +4,12 @@ Each source yields `Item`s lazily (bounded memory): a URI that says where the im
 keys under which a credits sidecar may name it, and a way to get its bytes. Problems with a whole
 source (a corrupt zip, an unreadable folder) and with single entries become `Item`s carrying an
 error, so they end up in the report instead of stopping the run.
+
+A URL is checked against its creators' opt-outs before and while it is downloaded (`optout`): the
+origin's tdmrep.json and ai.txt first (an image they reserve is not downloaded at all), then the
+response's TDMRep headers (a reserved body is not read). A URL that turns out to be an HTML page
+is not an image: its TDMRep meta tags are read and reported, but the images it shows are not
+followed (list the images' own URLs).
 """
 
 from __future__ import annotations
@@ -17,7 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from belamy.core.errors import BelamyError
-from belamy.data import demo, names
+from belamy.data import demo, names, optout
+from belamy.data.fetch import as_fetched
 
 DEMO_SCHEME = "demo://"
 URL_LIST_SUFFIXES = (".txt", ".urls", ".lst", ".list")
@@ -34,6 +41,8 @@ class Item:
     error: str | None = None  # set when the item could not even be read
     credits: dict[str, str] | None = None  # credits the source itself knows (a sidecar may override)
     extra: dict[str, Any] | None = None  # more manifest fields the source knows (a demo figure's "pose")
+    signals: dict[str, Any] | None = None  # opt-out signals found on the way (URLs: "tdm", "ai_txt")
+    opt_out: tuple[str, str] | None = None  # (signal, detail) when those signals opt it out
 
 
 def classify(source: str) -> str:
@@ -66,9 +75,14 @@ def _looks_like_url_list(path: Path) -> bool:
     return bool(lines) and all(ln.startswith(("http://", "https://")) for ln in lines[:5])
 
 
-def iter_source(source: str, *, max_bytes: int, demo_count: int | None = None, fetch=None) -> Iterator[Item]:
-    """All items of one SOURCE argument, in a stable order."""
+def iter_source(source: str, *, max_bytes: int, demo_count: int | None = None, fetch=None,
+                origins: optout.OriginSignals | None = None) -> Iterator[Item]:
+    """All items of one SOURCE argument, in a stable order.
+
+    `origins` caches each web origin's opt-out files for the run (one is made if not given)."""
     kind = classify(source)
+    if kind in ("urls", "url") and origins is None:
+        origins = optout.OriginSignals(fetch)
     if kind == "demo":
         yield from iter_demo_source(source[len(DEMO_SCHEME):], demo_count)
     elif kind == "dir":
@@ -76,9 +90,9 @@ def iter_source(source: str, *, max_bytes: int, demo_count: int | None = None, f
     elif kind == "zip":
         yield from iter_zip(Path(source), max_bytes, prefix=names.stored(Path(source)))
     elif kind == "urls":
-        yield from iter_url_list(Path(source), fetch)
+        yield from iter_url_list(Path(source), fetch, origins)
     elif kind == "url":
-        yield from _url_items([names.clean_url(source)], fetch)
+        yield from _url_items([names.clean_url(source)], fetch, origins)
     else:
         p = Path(source)
         yield _file_item(p, p.name, max_bytes)
@@ -196,38 +210,83 @@ def _zip_reader(zf: zipfile.ZipFile, info: zipfile.ZipInfo, max_bytes: int) -> C
     return read
 
 
-def iter_url_list(path: Path, fetch) -> Iterator[Item]:
+def iter_url_list(path: Path, fetch, origins: optout.OriginSignals | None = None) -> Iterator[Item]:
     """One URL a line; bytes that are not UTF-8 (a legacy list) are sent and stored percent-encoded."""
     urls = []
     for line in path.read_bytes().decode("utf-8-sig", "surrogateescape").splitlines():
         line = line.strip()
         if line and not line.startswith("#"):
             urls.append(names.clean_url(line))
-    yield from _url_items(urls, fetch)
+    yield from _url_items(urls, fetch, origins)
 
 
-def _url_items(urls: list[str], fetch, concurrency: int = 8) -> Iterator[Item]:
+def _url_items(urls: list[str], fetch, origins: optout.OriginSignals | None = None,
+               concurrency: int = 8) -> Iterator[Item]:
     """Download with a few parallel connections; results come back in list order."""
     if fetch is None:
         raise BelamyError("internal: URL sources need a fetcher")
+    origins = origins if origins is not None else optout.OriginSignals(fetch)
     with ThreadPoolExecutor(max_workers=concurrency) as pool:
         window = concurrency * 2
         futures = []
         for i, url in enumerate(urls):
-            futures.append((url, pool.submit(fetch, names.url_ascii(url))))
+            futures.append((url, pool.submit(_download, names.url_ascii(url), fetch, origins)))
             if len(futures) >= window:
                 yield _url_item(*futures.pop(0))
         for url, fut in futures:
             yield _url_item(url, fut)
 
 
+@dataclass
+class _Download:
+    data: bytes | None  # None: not downloaded, because the signals opt it out
+    signals: dict[str, Any]
+    opt_out: tuple[str, str] | None
+    page: bool = False  # an HTML page, not an image
+
+
+def _download(sent: str, fetch, origins: optout.OriginSignals) -> _Download:
+    """One URL, its creators' signals honoured: the origin's files, then the response's headers."""
+    signals = origins.for_url(sent)
+    verdict = optout.decide(signals)
+    if verdict and not origins.include:
+        return _Download(None, signals, verdict)
+    file_rule = "tdm" in signals  # a matching tdmrep.json rule decides; headers and tags are not asked
+
+    def stop(headers) -> bool:
+        declared = None if file_rule else optout.header_signal(headers)
+        return bool(declared and declared["reservation"] == 1 and not origins.include)
+
+    res = as_fetched(fetch(sent, stop=stop))
+    if not file_rule:
+        declared = optout.header_signal(res.headers)
+        if declared:
+            signals["tdm"] = declared
+    if res.stopped:
+        return _Download(None, signals, optout.decide(signals))
+    if optout.is_html(res.content_type, res.data):
+        if "tdm" not in signals:
+            declared = optout.meta_signal(res.data)
+            if declared:
+                signals["tdm"] = declared
+        return _Download(None, signals, optout.decide(signals), page=True)
+    return _Download(res.data, signals, optout.decide(signals))
+
+
 def _url_item(url: str, fut) -> Item:
     keys = _dedupe((url, names.url_ascii(url), url.rsplit("/", 1)[-1].split("?", 1)[0], names.display_name(url)))
     try:
-        data = fut.result()
+        got: _Download = fut.result()
     except Exception as exc:  # a failed download is one reported item
         return Item(url, keys, error=f"download failed ({exc})")
-    return Item(url, keys, read=lambda: data)
+    if got.page and not got.opt_out:
+        return Item(url, keys, error="not an image (an HTML page: list the URLs of its images, not the page)",
+                    signals=got.signals)
+    if got.page or got.data is None:  # opted out (and, for a page, not an image anyway)
+        error = "not an image (an HTML page whose meta tags reserve TDM rights)" if got.page else None
+        return Item(url, keys, error=error, signals=got.signals, opt_out=got.opt_out)
+    data = got.data
+    return Item(url, keys, read=lambda: data, signals=got.signals, opt_out=got.opt_out)
 
 
 def iter_demo_source(name: str, count: int | None) -> Iterator[Item]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 
 from belamy.core import atomic
@@ -27,6 +28,7 @@ def write_model_card(run_dir: Path, cfg, coll, state, env, stopped: str | None =
         f"- Licences: {lic or 'none recorded'}",
         f"- Authors credited: {len(authors)}" + (f" ({', '.join(authors[:10])}{', ...' if len(authors) > 10 else ''})" if authors else ""),
         f"- Images without full credits: {coll.missing_credits()}",
+        *_opted_out_lines(coll),
         "- Full per-image credits: `belamy collection credits " + names.readable(str(coll.path)) + "`", "",
         "## Model", "",
         f"- Architecture: {m.name} at {m.resolution} px (preset {cfg.preset})",
@@ -51,6 +53,17 @@ def write_model_card(run_dir: Path, cfg, coll, state, env, stopped: str | None =
     path = run_dir / "MODEL_CARD.md"
     atomic.write_text(path, "\n".join(lines))
     return path
+
+
+def _opted_out_lines(coll) -> list[str]:
+    """One line when the collection holds images whose creators opted out of training."""
+    rows = [r for r in coll.manifest if r.get("opt_out")]
+    if not rows:
+        return []
+    by = Counter(r["opt_out"].get("signal", "?") for r in rows)
+    return [f"- **Opted-out images included: {len(rows)}** of {len(coll)}, against their creators' signals "
+            f"({', '.join(f'{s} {n}' for s, n in sorted(by.items()))}), by `--include-opted-out` when collected; "
+            "each is marked `opt_out` in the collection's manifest"]
 
 
 def _originality_lines(o: dict | None) -> list[str]:
