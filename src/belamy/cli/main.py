@@ -37,6 +37,7 @@ def _register() -> None:
     from belamy.cli import ledger as ledger_cli
     from belamy.cli import nft as nft_cli
     from belamy.cli import poses as poses_cli
+    from belamy.cli import share as share_cli
     from belamy.cli import train as train_cli
 
     collect_cli.register(app)
@@ -47,6 +48,7 @@ def _register() -> None:
     poses_cli.register(app)
     brush_cli.register(app)
     ledger_cli.register(app)
+    share_cli.register(app)
     nft_cli.register(app)
 
 

@@ -377,8 +377,12 @@ def summarize(results: list[Originality]) -> dict[str, Any]:
 
 def run_collection(run: Run) -> Collection:
     """The collection the run was trained on, or one line saying it is gone."""
-    path = Path(names.local_path(run.info.get("collection", "")))
+    path = Path(names.local_path(run.info.get("collection") or ""))
     if not (path / "collection.json").is_file():
+        if run.shared:
+            raise BelamyError(f"this shared run (belamy export) comes without its collection "
+                              f"({names.readable(path.name)}, {run.info.get('collection_count', '?')} images): "
+                              f"eval and originality checks need it at {names.readable(str(path))}")
         raise BelamyError(f"the run's collection {names.readable(str(path))} is missing (moved or deleted): restore it there to evaluate")
     return Collection.open(path)
 
