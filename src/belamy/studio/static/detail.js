@@ -1,0 +1,103 @@
+// The detail view: the render at full size, its marks, its lineage (run, generator, seed,
+// truncation, originality and nearest training image) and its whole record as a table.
+import { get, mark } from './api.js';
+import { stars } from './tile.js';
+import { say } from './message.js';
+
+const panel = document.getElementById('detail');
+const img = document.getElementById('detail-img');
+const note = document.getElementById('detail-note');
+let shown = null;
+
+function row(table, key, value) {
+  const tr = table.insertRow();
+  const th = document.createElement('th');
+  th.textContent = key;
+  const td = tr.insertCell();
+  td.textContent = value;
+  tr.prepend(th);
+}
+
+function text(value) {
+  if (value === null || value === undefined) return '';
+  if (typeof value === 'number') return Number.isInteger(value) ? String(value) : value.toPrecision(4);
+  if (typeof value === 'object') {
+    const json = JSON.stringify(value);
+    return json.length > 160 ? `${json.slice(0, 157)}...` : json;
+  }
+  return String(value);
+}
+
+// A nested record as rows "originality.nearest.title  Sunflowers", arrays kept on one line.
+function flatten(object, prefix = '', rows = []) {
+  for (const [key, value] of Object.entries(object || {})) {
+    const name = prefix ? `${prefix}.${key}` : key;
+    if (value && typeof value === 'object' && !Array.isArray(value)) flatten(value, name, rows);
+    else rows.push([name, text(value)]);
+  }
+  return rows;
+}
+
+function lineageRows(d) {
+  const l = d.lineage || {};
+  const near = l.nearest;
+  return [
+    ['run', l.run], ['generator sha256', l.generator_sha256], ['step', l.step], ['kind', l.kind],
+    ['seed', l.seed], ['truncation', l.truncation], ['originality score', l.originality],
+    ['near copy', l.near_copy],
+    ['nearest training image', near ? [near.title, near.author && `by ${near.author}`, near.id != null && `#${near.id}`]
+      .filter(Boolean).join(' ') + (near.score != null ? ` (score ${text(near.score)})` : '') : null],
+    ['file', d.path], ['sha256', d.sha256], ['record', d.record_source || 'none'],
+  ].filter(([, v]) => v !== null && v !== undefined && v !== '');
+}
+
+export function isOpen() {
+  return !panel.hidden;
+}
+
+export function refreshMarks(item) {
+  if (!shown || shown.id !== item.id) return;
+  const parts = [stars(item.rating) || 'unrated'];
+  if (item.pick) parts.push('picked');
+  if (item.reject) parts.push('rejected');
+  document.getElementById('detail-marks').textContent = parts.join(' · ');
+}
+
+export async function open(item) {
+  shown = item;
+  panel.hidden = false;
+  document.getElementById('detail-name').textContent = item.name;
+  if (item.viewable) img.src = `/file/${item.id}`; else img.removeAttribute('src');
+  refreshMarks(item);
+  const lineage = document.getElementById('detail-lineage');
+  const record = document.getElementById('detail-record');
+  lineage.textContent = '';
+  record.textContent = '';
+  note.value = '';
+  try {
+    const d = await get(`/api/render/${item.id}`);
+    if (shown !== item) return;
+    for (const [k, v] of lineageRows(d)) row(lineage, k, text(v));
+    if (d.problem) row(lineage, 'problem', d.problem);
+    for (const [k, v] of flatten(d.record)) row(record, k, v);
+    note.value = d.note || '';
+  } catch (e) {
+    say(`cannot show ${item.name}: ${e.message}`, true);
+  }
+}
+
+export function close() {
+  panel.hidden = true;
+  img.removeAttribute('src');
+  shown = null;
+}
+
+note.addEventListener('change', async () => {
+  if (!shown) return;
+  try {
+    await mark(shown.id, { note: note.value });
+    say('note saved');
+  } catch (e) {
+    say(`note not saved: ${e.message}`, true);
+  }
+});
