@@ -177,3 +177,17 @@ def tiny_sr_run(root, steps: int = 4):
     from belamy.api.train import train
 
     return train(sr_collection(root), root / "sr-run", tiny_sr_config(steps), progress=False)
+
+
+def resave_with_a_pixel_changed(art, out):
+    """`art` re-saved by "another program" with one pixel changed and its text chunks (the record) kept."""
+    from PIL.PngImagePlugin import PngInfo
+
+    with Image.open(art) as im:
+        info = PngInfo()
+        for k, v in im.text.items():
+            info.add_itxt(k, v)
+        px = im.convert("RGB")
+        px.putpixel((5, 5), (255, 0, 255))
+        px.save(out, pnginfo=info)
+    return out

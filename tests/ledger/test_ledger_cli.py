@@ -7,7 +7,6 @@ import functools
 import http.server
 import json
 import threading
-from pathlib import Path
 
 import pytest
 
@@ -15,7 +14,7 @@ from belamy.api.finish import FinishOptions, finish
 from belamy.api.sample import sample
 from belamy.finish.printing import PrintConfig
 from belamy.provenance import keys as keys_mod
-from tests.conftest import run_cli
+from tests.conftest import resave_with_a_pixel_changed, run_cli
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -88,17 +87,7 @@ def test_a_tampered_artwork_is_not_minted(gallery, monkeypatch, capsys, tmp_path
     root, (art, _) = gallery
     led = tmp_path / "ledger"
     assert cli(monkeypatch, capsys, "ledger", "init", led, "--keys", root / "ada")[0] == 0
-    from PIL import Image
-    from PIL.PngImagePlugin import PngInfo
-
-    bad = tmp_path / art.name
-    with Image.open(art) as im:  # one pixel changed, the record kept: re-saved by another program
-        info = PngInfo()
-        for k, v in im.text.items():
-            info.add_itxt(k, v)
-        px = im.convert("RGB")
-        px.putpixel((5, 5), (255, 0, 255))
-        px.save(bad, pnginfo=info)
+    bad = resave_with_a_pixel_changed(art, tmp_path / art.name)
     code, out, err = cli(monkeypatch, capsys, "ledger", "mint", led, bad, "--keys", root / "ada")
     assert code == 2 and "does not verify" in err
     code, out, err = cli(monkeypatch, capsys, "ledger", "show", tmp_path / "nowhere")

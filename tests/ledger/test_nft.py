@@ -27,7 +27,7 @@ from belamy.ledger.nft import BPS, royalty, token_metadata
 from belamy.ledger.note import Verifier, open_checkpoint
 from belamy.provenance import keys as keys_mod
 from belamy.provenance.record import canonical, record_sha256
-from tests.conftest import pattern, run_cli
+from tests.conftest import pattern, resave_with_a_pixel_changed, run_cli
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -154,16 +154,7 @@ def test_export_refuses_an_artwork_without_a_record_or_with_other_pixels(minted,
     pattern(1).save(plain)
     code, _, err = cli(monkeypatch, capsys, "nft", "export", plain, "-o", tmp_path / "a")
     assert code == 2 and "no provenance record" in err and len(err.strip().splitlines()) == 1
-    changed = tmp_path / art.name
-    with Image.open(art) as im:
-        from PIL.PngImagePlugin import PngInfo
-
-        info = PngInfo()
-        for k, v in im.text.items():
-            info.add_itxt(k, v)
-        px = im.convert("RGB")
-        px.putpixel((5, 5), (255, 0, 255))
-        px.save(changed, pnginfo=info)
+    changed = resave_with_a_pixel_changed(art, tmp_path / art.name)
     code, _, err = cli(monkeypatch, capsys, "nft", "export", changed, "-o", tmp_path / "b")
     assert code == 2 and "not the ones its provenance record names" in err
     code, _, err = cli(monkeypatch, capsys, "certificate", changed, "-o", tmp_path / "c.html")
