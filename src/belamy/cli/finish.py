@@ -47,7 +47,8 @@ def keys_show_cmd(keys: Optional[Path] = typer.Option(None, "--keys", help="Iden
     ident = load_identity(keys)
     console.print(f"{escape(ident.name)}: {ident.path}, certificate sha256 {ident.fingerprint}, "
                   f"valid until {ident.expires:%Y-%m-%d}")
-    console.print(f"ledger key (give it to whoever transfers an artwork to you): {public_b64(load_ledger_key(keys)[1])}")
+    console.print(f"ledger key (give it to whoever transfers an artwork to you): {public_b64(load_ledger_key(keys)[1])}",
+                  soft_wrap=True)
 
 
 def finish_cmd(

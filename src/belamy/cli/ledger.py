@@ -32,7 +32,7 @@ def init_cmd(
 
     led = init(ledger, keys, origin)
     console.print(f"ledger {escape(str(led.path))}: origin {escape(led.origin)}, kept by {escape(led.info['keeper'])}")
-    console.print(f"verifier key (publish it): {escape(str(led.verifier))}")
+    console.print(f"verifier key (publish it): {escape(str(led.verifier))}", soft_wrap=True)  # whole, to copy
 
 
 @ledger_app.command("mint")
@@ -81,7 +81,7 @@ def show_cmd(
         print(json.dumps(h, indent=2))
         return
     console.print(f"{escape(h['origin'])}: {h['size']} entries, kept by {escape(str(h['keeper']))}")
-    console.print(f"verifier key: {escape(h['vkey'])}")
+    console.print(f"verifier key: {escape(h['vkey'])}", soft_wrap=True)
     if "artwork" in h:
         a = h["artwork"]
         console.print(f"{escape(a['title'] or str(artwork))} (record {a['record_sha256'][:16]}...):")
