@@ -78,10 +78,7 @@ def build_app(studio: Studio, csrf: str) -> Starlette:
     def status(request: Request) -> Response:
         return JSONResponse(studio.status(), headers=NO_STORE)
 
-    async def mark(request: Request) -> Response:
-        tile = await run_in_threadpool(tile_or_404, request)
-        if tile is None:
-            return _error(404, "no such render")
+    async def json_body(request: Request) -> dict[str, Any] | Response:
         raw = await request.body()
         if len(raw) > MAX_BODY or request.headers.get("content-type", "").split(";")[0] != "application/json":
             return _error(415, "send the change as a small JSON object")
@@ -91,7 +88,25 @@ def build_app(studio: Studio, csrf: str) -> Starlette:
             return _error(400, "the body is not JSON")
         if not isinstance(body, dict):
             return _error(400, "send the change as a JSON object")
+        return body
+
+    async def mark(request: Request) -> Response:
+        tile = await run_in_threadpool(tile_or_404, request)
+        if tile is None:
+            return _error(404, "no such render")
+        body = await json_body(request)
+        if isinstance(body, Response):
+            return body
         return JSONResponse(await run_in_threadpool(studio.set_mark, tile, body), headers=NO_STORE)
+
+    async def start_job(request: Request) -> Response:
+        body = await json_body(request)
+        if isinstance(body, Response):
+            return body
+        return JSONResponse(await run_in_threadpool(studio.start_job, body), headers=NO_STORE)
+
+    def jobs(request: Request) -> Response:
+        return JSONResponse(studio.job_list(), headers=NO_STORE)
 
     def rescan(request: Request) -> Response:
         studio.library.scan(force=True)
@@ -132,7 +147,8 @@ def build_app(studio: Studio, csrf: str) -> Starlette:
         Route("/", index), Route("/static/{name}", asset),
         Route("/api/renders", renders), Route("/api/facets", facets), Route("/api/status", status),
         Route("/api/changes", changes), Route("/api/render/{tid}", detail),
-        Route("/api/mark/{tid}", mark, methods=["POST"]), Route("/api/rescan", rescan, methods=["POST"]),
+        Route("/api/mark/{tid}", mark, methods=["POST"]), Route("/api/jobs", jobs),
+        Route("/api/job", start_job, methods=["POST"]), Route("/api/rescan", rescan, methods=["POST"]),
         Route("/file/{tid}", original), Route("/thumb/{tid}", thumb),
     ]
     return Starlette(routes=routes, exception_handlers={BelamyError: user_error, QueryError: user_error,

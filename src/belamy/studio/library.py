@@ -116,6 +116,17 @@ class Library:
                 self._by_id = {t.id: t for tiles in self._by_folder.values() for t in tiles}
             return changed
 
+    def add_folder(self, folder: Path) -> bool:
+        """Serve one more folder (a job's renders joining the grid); False when already served."""
+        folder = Path(folder).absolute()
+        with self._lock:
+            if folder in self.folders:
+                return False
+            self.folders.append(folder)
+            self.guard.add(folder)
+        self.scan()
+        return True
+
     def tiles(self) -> list[Tile]:
         """Every tile, folders in the order given, files by name."""
         with self._lock:

@@ -45,6 +45,20 @@ MIGRATIONS: list[tuple[int, str, str]] = [
             sha256   TEXT NOT NULL
         );
     """),
+    (2, "background jobs", """
+        CREATE TABLE jobs (
+            id       TEXT PRIMARY KEY,
+            kind     TEXT NOT NULL,
+            params   TEXT NOT NULL,
+            status   TEXT NOT NULL CHECK (status IN ('queued', 'running', 'done', 'failed')),
+            expected INTEGER NOT NULL DEFAULT 0,
+            message  TEXT NOT NULL DEFAULT '',
+            folder   TEXT NOT NULL,
+            outputs  TEXT NOT NULL DEFAULT '[]',
+            created  TEXT NOT NULL,
+            finished TEXT
+        );
+    """),
 ]
 
 LATEST = MIGRATIONS[-1][0]

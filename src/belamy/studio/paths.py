@@ -28,6 +28,12 @@ class Guard:
     def __init__(self, roots: Iterable[Path]) -> None:
         self.roots = tuple(Path(r).resolve() for r in roots)
 
+    def add(self, root: Path) -> None:
+        """Also allow files under `root` (a job's output folder in the state folder)."""
+        real = Path(root).resolve()
+        if real not in self.roots:
+            self.roots = (*self.roots, real)
+
     def allows(self, path: Path) -> bool:
         """Whether `path`, with every symlink followed, is an existing file inside one of the roots."""
         try:

@@ -86,6 +86,8 @@ def lineage(record: dict[str, Any] | None) -> dict[str, Any]:
     return {
         "kind": rec.get("kind") if isinstance(rec.get("kind"), str) else None,
         "run": rec.get("run") if isinstance(rec.get("run"), str) else None,
+        "run_path": rec.get("run_path") if isinstance(rec.get("run_path"), str) else None,
+        "latent": rec.get("latent") if isinstance(rec.get("latent"), dict) else None,
         "generator_sha256": rec.get("generator_sha256") if isinstance(rec.get("generator_sha256"), str) else None,
         "step": rec.get("step") if isinstance(rec.get("step"), int) else None,
         "seed": seed if isinstance(seed, int) and not isinstance(seed, bool) else None,

@@ -59,8 +59,8 @@ class StudioServer:
     """A studio over `folders`, bound and ready to serve (`run` blocks; `start` serves in a thread)."""
 
     def __init__(self, folders: list[Path], host: str = "127.0.0.1", port: int = 0, state: Path | None = None,
-                 token: str | None = None, workers: int | None = None) -> None:
-        self.studio = Studio([Path(f) for f in folders], state, workers)
+                 token: str | None = None, workers: int | None = None, device: str = "auto") -> None:
+        self.studio = Studio([Path(f) for f in folders], state, workers, device=device)
         self.host = host
         self.sock = bind(host, port)
         self.port = int(self.sock.getsockname()[1])

@@ -13,8 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from belamy.core.errors import BelamyError
-from belamy.studio import query
+from belamy.studio import actions, query
 from belamy.studio.identity import Identity
+from belamy.studio.jobs import Jobs
 from belamy.studio.library import Library, Tile
 from belamy.studio.paths import Guard
 from belamy.studio.records import read_render_record
@@ -22,11 +23,22 @@ from belamy.studio.state import UNSET, Mark, State
 from belamy.studio.thumbs import Thumbnailer
 
 STATE_NAME = ".belamy-studio"
+JOBS_NAME = "studio-jobs"
 
 
 def default_state(folders: list[Path]) -> Path:
     """The state folder when none is given: `.belamy-studio` in the first served folder."""
     return Path(folders[0]) / STATE_NAME
+
+
+def jobs_root(folders: list[Path], state_dir: Path) -> Path:
+    """Where jobs write: `studio-jobs/` in the first served folder, else in the state folder."""
+    first = Path(folders[0]).absolute() / JOBS_NAME
+    try:
+        first.mkdir(exist_ok=True)
+        return first
+    except OSError:
+        return state_dir / JOBS_NAME
 
 
 def tile_json(tile: Tile, mark: Mark | None) -> dict[str, Any]:
@@ -42,7 +54,7 @@ class Studio:
     """The served folders, their state and thumbnails, as one object the app and the tests use."""
 
     def __init__(self, folders: list[Path], state_dir: Path | None = None, workers: int | None = None,
-                 warm: bool = True) -> None:
+                 warm: bool = True, device: str = "auto") -> None:
         if not folders:
             raise BelamyError("give the studio at least one folder of renders")
         for f in folders:
@@ -55,7 +67,17 @@ class Studio:
         self.readable = Guard([*self.library.folders, self.state_dir])  # checked before any file is sent
         self.thumbs = Thumbnailer(self.state_dir / "thumbs", self.identity, workers)
         self.warm = warm
+        self.jobs = Jobs(self.state, jobs_root(folders, self.state_dir), device, on_done=self.add_folder)
+        for folder in self.jobs.folders():
+            self.library.add_folder(folder)
+        self.readable.add(self.jobs.root)
         self._prime(force=True)
+        self.jobs.resume()
+
+    def add_folder(self, folder: Path) -> None:
+        """Serve a job's output folder too: its renders join the grid."""
+        self.library.add_folder(folder)
+        self._prime()
 
     def _prime(self, force: bool = False) -> None:
         tiles = self.library.tiles()
@@ -69,6 +91,7 @@ class Studio:
             self._prime()
 
     def close(self) -> None:
+        self.jobs.close()
         self.thumbs.close()
         self.state.close()
 
@@ -96,7 +119,15 @@ class Studio:
         mark = self.state.mark(sha) if sha else Mark("")
         return {**tile_json(tile, mark), "sha256": sha, "path": str(tile.path), "size": tile.size,
                 "record": read.record if read else None, "record_source": read.source if read else "",
-                "lineage": tile.meta, "note": mark.note}
+                "lineage": tile.meta, "note": mark.note, "run_present": self._run_present(tile)}
+
+    def _run_present(self, tile: Tile) -> bool:
+        """Whether the run this render came from is here (the actions need it)."""
+        try:
+            actions.run_of(tile.meta, tile.name)
+            return True
+        except BelamyError:
+            return False
 
     def set_mark(self, tile: Tile, body: Mapping[str, Any]) -> dict[str, Any]:
         """Apply {rating, pick, reject, note, tags} (any of them) to a tile's image, durably."""
@@ -135,3 +166,21 @@ class Studio:
         return {"renders": sum(1 for t in tiles if not t.is_folder), "problems": sum(1 for t in tiles if t.problem),
                 "thumbs": {"made": self.thumbs.made, "failed": self.thumbs.failed, "pending": self.thumbs.pending()},
                 "seq": self.state.latest_seq(), "state": str(self.state_dir)}
+
+    def start_job(self, body: Mapping[str, Any]) -> dict[str, Any]:
+        """Queue {kind, ids, n?, spread?, truncation?, seconds?} as a background job; the job as stored."""
+        ids = body.get("ids")
+        if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids) or len(ids) > 2:
+            raise BelamyError("ids must be a list of one or two render ids")
+        metas = []
+        for tid in ids:
+            tile = self.library.get(tid)
+            if tile is None or tile.is_folder:
+                raise BelamyError("no such render")
+            metas.append((tile.name, tile.meta))
+        settings = {k: v for k, v in body.items() if k not in ("kind", "ids")}
+        params, expected = actions.plan(str(body.get("kind")), metas, settings)
+        return self.jobs.submit(str(body["kind"]), params, expected)
+
+    def job_list(self) -> dict[str, Any]:
+        return {"jobs": self.jobs.list()}

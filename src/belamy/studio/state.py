@@ -158,6 +158,22 @@ class State:
             shas = [s for (s,) in self._con.execute("SELECT DISTINCT sha256 FROM events WHERE seq > ?", (seq,))]
             return latest, [self._read(s) or Mark(s) for s in shas]
 
+    # plain statements (the jobs table) ---------------------------------------------------------
+    def write(self, sql: str, args: tuple[Any, ...] = ()) -> None:
+        """One statement in its own committed transaction (durable when this returns)."""
+        with self._lock:
+            self._con.execute("BEGIN IMMEDIATE")
+            try:
+                self._con.execute(sql, args)
+                self._con.execute("COMMIT")
+            except BaseException:
+                self._con.execute("ROLLBACK")
+                raise
+
+    def read(self, sql: str, args: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        with self._lock:
+            return list(self._con.execute(sql, args))
+
     # file hashes ---------------------------------------------------------------------------
     def cached_sha(self, path: str, key: tuple[int, int, int]) -> str | None:
         """The sha256 remembered for `path` when its (size, mtime_ns, inode) are still `key`."""

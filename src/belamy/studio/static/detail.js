@@ -7,6 +7,7 @@ import { say } from './message.js';
 const panel = document.getElementById('detail');
 const img = document.getElementById('detail-img');
 const note = document.getElementById('detail-note');
+const actions = document.getElementById('detail-actions');
 let shown = null;
 
 function row(table, key, value) {
@@ -51,6 +52,11 @@ function lineageRows(d) {
   ].filter(([, v]) => v !== null && v !== undefined && v !== '');
 }
 
+// The render shown (the actions start from it), or null.
+export function current() {
+  return shown;
+}
+
 export function isOpen() {
   return !panel.hidden;
 }
@@ -74,6 +80,7 @@ export async function open(item) {
   lineage.textContent = '';
   record.textContent = '';
   note.value = '';
+  actions.hidden = true;
   try {
     const d = await get(`/api/render/${item.id}`);
     if (shown !== item) return;
@@ -81,6 +88,8 @@ export async function open(item) {
     if (d.problem) row(lineage, 'problem', d.problem);
     for (const [k, v] of flatten(d.record)) row(record, k, v);
     note.value = d.note || '';
+    actions.hidden = !d.run_present;
+    if (d.truncation != null) document.getElementById('job-truncation').value = d.truncation;
   } catch (e) {
     say(`cannot show ${item.name}: ${e.message}`, true);
   }

@@ -6,6 +6,7 @@ import { params, fillRuns, onChange } from './filters.js';
 import { bindKeys } from './keys.js';
 import { say } from './message.js';
 import { follow } from './sync.js';
+import * as jobs from './jobs.js';
 
 const count = document.getElementById('count');
 const help = document.getElementById('help');
@@ -65,3 +66,4 @@ onChange((p) => grid.reset(p).catch((e) => say(e.message, true)));
 grid.reset(params()).catch((e) => say(e.message, true));
 fillRuns().catch(() => {});
 follow((ids, m) => grid.apply(ids, m)).catch(() => {});
+jobs.bindActions(detail.current, jobs.follow(() => grid.reset(params()).catch((e) => say(e.message, true))));

@@ -1,0 +1,44 @@
+"""A background job end to end in headless Chromium: open a render of a tiny run, ask for "more
+like this", watch the job's progress in the bar and its renders join the grid."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+CHROMIUM = shutil.which("chromium")
+pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (.ci/run installs it)")
+sync_api = pytest.importorskip("playwright.sync_api")
+expect = sync_api.expect
+
+
+def test_more_like_this_joins_the_grid_in_chromium(run, tmp_path, studio_server):
+    from belamy.api.sample import sample
+
+    renders = tmp_path / "renders"
+    sample(run, [1, 2, 3], renders, truncation=0.7, originality=False, device="cpu", progress=False, grid=False)
+    srv, _ = studio_server([renders], device="cpu")
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        try:
+            page = browser.new_page(viewport={"width": 1180, "height": 760})
+            errors: list[str] = []
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.goto(srv.url)
+            expect(page.locator("#grid .tile")).to_have_count(3)
+            page.locator(".tile", has_text="seed0002.png").click()
+            page.keyboard.press(" ")
+            page.wait_for_selector("#detail-actions:not([hidden])")
+            page.fill("#job-n", "4")
+            page.fill("#job-truncation", "0.5")
+            page.click("#job-more")
+            expect(page.locator("#jobs .job").first).to_have_text("more done", timeout=60_000)
+            page.keyboard.press("Escape")
+            expect(page.locator("#grid .tile")).to_have_count(7, timeout=10_000)
+            expect(page.locator("#count")).to_have_text("7 of 7")
+            jobs = srv.studio.job_list()["jobs"]
+            assert len(jobs) == 1 and jobs[0]["params"]["n"] == 4 and jobs[0]["params"]["truncation"] == 0.5
+            assert errors == []
+        finally:
+            browser.close()
