@@ -17,12 +17,14 @@ from typing import Any, Sequence
 import numpy as np
 
 from belamy.chain.coco import CocoImportConfig, import_coco
+from belamy.core import atomic
 from belamy.core.errors import BelamyError
 from belamy.core.grid import spread_indices
 from belamy.core.png import save_png
 from belamy.core.progress import make_progress
 from belamy.data.pose import plausibility_rates
 from belamy.data.pose_collection import PoseCollection, write_poses
+from belamy.data.pose_model import PoseModel, PoseModelConfig, fit_pose_model
 from belamy.data.pose_sampler import PoseSamplerConfig, sample_poses
 from belamy.data.stick import StickConfig, render_stick
 
@@ -64,6 +66,55 @@ def sample_poses_to(out: str | os.PathLike[str], n: int, seed: int = 0, cfg: Pos
     meta = {
         "source": {"kind": "sampler", "seed": seed, "config": asdict(cfg)},
         "normalisation": {"method": "keypoint box", "height": cfg.height, "mirror": False},
+        "credits": [],
+    }
+    report = {"count": n, "seed": seed, "plausible": {"measured": len(measured),
+                                                       **{k: round(v, 4) for k, v in rates.items()}}}
+    return write_poses(out, poses, rows, meta, report)
+
+
+def train_pose_model(poses_dir: str | os.PathLike[str] | PoseCollection, out: str | os.PathLike[str],
+                     cfg: PoseModelConfig | None = None, on_step: Any = None) -> PoseModel:
+    """Fit the learned pose sampler (`belamy.data.pose_model`) to a pose collection and save it to
+    the safetensors file `out`; `model.meta["report"]` holds the plausibility of 2000 of its samples."""
+    coll = poses_dir if isinstance(poses_dir, PoseCollection) else PoseCollection.open(poses_dir)
+    source = {"path": str(coll.path), "count": len(coll), "sha256": coll.meta.get("sha256"),
+              "normalisation": coll.meta.get("normalisation")}
+    model = fit_pose_model(coll.poses, cfg, source=source, on_step=on_step)
+    rates = plausibility_rates(model.sample(PLAUSIBILITY_SAMPLE, seed=0))
+    model.meta["report"] = {"plausible": {"measured": PLAUSIBILITY_SAMPLE,
+                                          **{k: round(v, 4) for k, v in rates.items()}}}
+    model.save(out)
+    return model
+
+
+def sample_model_to(model_path: str | os.PathLike[str], out: str | os.PathLike[str], n: int, seed: int = 0,
+                    progress: bool | None = None) -> PoseCollection:
+    """`n` poses of `seed` from a learned pose sampler (`belamy poses train`) -> the pose collection
+    `out`, written as `sample_poses_to` writes the procedural sampler's."""
+    if not isinstance(n, int) or isinstance(n, bool) or n < 1:
+        raise BelamyError(f"-n {n!r}: sample at least one pose")
+    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
+        raise BelamyError(f"--seed {seed!r}: use a whole number >= 0")
+    model = PoseModel.load(model_path)
+    model_sha = atomic.sha256_file(Path(model_path))
+    poses = np.zeros((n, 17, 3), dtype=np.float32)
+    bar = make_progress(enabled=progress)
+    with bar:
+        task = bar.add_task("sampling poses", total=n)
+        for start in range(0, n, _CHUNK):
+            k = min(_CHUNK, n - start)
+            poses[start:start + k] = model.sample(k, seed, start=start)
+            bar.advance(task, k)
+    measured = spread_indices(n, PLAUSIBILITY_SAMPLE)
+    rates = plausibility_rates(poses[measured])
+    src = {"sampler": "belamy.data.pose_model", "model_sha256": model_sha, "seed": seed}
+    rows = ({"id": f"model:{seed}:{i}", "source": {**src, "index": i}} for i in range(n))
+    meta = {
+        "source": {"kind": "model", "model": str(model_path), "model_sha256": model_sha, "seed": seed,
+                   "components": model.components, "trained_on": model.meta.get("source")},
+        "normalisation": (model.meta.get("source") or {}).get("normalisation")
+        or {"method": "keypoint box", "height": None, "mirror": False},
         "credits": [],
     }
     report = {"count": n, "seed": seed, "plausible": {"measured": len(measured),

@@ -1,4 +1,4 @@
-"""`belamy poses import | sample | render | show`: pose collections, the chain's first link."""
+"""`belamy poses import | sample | train | render | show`: pose collections, the chain's first link."""
 
 from __future__ import annotations
 
@@ -72,13 +72,21 @@ def sample_cmd(
     height: float = typer.Option(0.8, "--height", help="Normalised size (canvas units)."),
     max_yaw: float = typer.Option(180.0, "--max-yaw", help="Degrees the camera may turn round the figure."),
     occlusion: float = typer.Option(0.1, "--occlusion", help="Chance that a limb joint is hidden by something."),
+    model: Optional[Path] = typer.Option(None, "--model", help="Sample from a learned pose sampler "
+                                         "(`belamy poses train`) instead of the procedural one."),
 ) -> None:
-    """Draw procedural poses (varied bodies, joint limits, five pose families) into a pose collection."""
-    from belamy.api.poses import sample_poses_to
-    from belamy.data.pose_sampler import PoseSamplerConfig
+    """Draw procedural poses (varied bodies, joint limits, five pose families), or a learned
+    sampler's (--model), into a pose collection."""
+    if model is not None:
+        from belamy.api.poses import sample_model_to
 
-    cfg = PoseSamplerConfig(families=families, height=height, max_yaw=max_yaw, occlusion=occlusion)
-    coll = sample_poses_to(out, n, seed, cfg)
+        coll = sample_model_to(model, out, n, seed)
+    else:
+        from belamy.api.poses import sample_poses_to
+        from belamy.data.pose_sampler import PoseSamplerConfig
+
+        cfg = PoseSamplerConfig(families=families, height=height, max_yaw=max_yaw, occlusion=occlusion)
+        coll = sample_poses_to(out, n, seed, cfg)
     rates = (coll.report or {}).get("plausible", {})
     t = _table(f"sampled into {escape(str(coll.path))}")
     t.add_row("poses", f"[bold]{len(coll)}[/]")
@@ -87,6 +95,32 @@ def sample_cmd(
         t.add_row("plausible", f"{100 * rates.get('ok', 0):.1f}% (of {rates.get('measured')} checked)")
     console.print(t)
     console.print(f"preview: {escape(str(coll.path / 'preview.png'))}")
+
+
+@poses_app.command("train")
+def train_cmd(
+    poses: Path = typer.Argument(..., help="Pose collection folder to learn from."),
+    out: Path = typer.Option(..., "-o", "--out", help="Model file (safetensors; written, or replaced)."),
+    components: int = typer.Option(24, "--components", help="Mixture components."),
+    covariance: str = typer.Option("full", "--covariance", help="full or diag."),
+    iterations: int = typer.Option(100, "--iterations", help="Most EM iterations."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the k-means++ start."),
+) -> None:
+    """Learn a pose sampler (a Gaussian mixture on the normalised keypoints) from a pose collection."""
+    from belamy.api.poses import train_pose_model
+    from belamy.data.pose_model import PoseModelConfig
+
+    cfg = PoseModelConfig(components=components, covariance=covariance,  # type: ignore[arg-type]
+                          iterations=iterations, seed=seed)
+    model = train_pose_model(poses, out, cfg)
+    rates = model.meta["report"]["plausible"]
+    t = _table(f"pose model {escape(str(out))}")
+    t.add_row("trained on", f"{model.meta['poses']} poses")
+    t.add_row("components", f"{model.components} ({model.meta['covariance']} covariance)")
+    t.add_row("EM iterations", str(model.meta["iterations_run"]))
+    t.add_row("log-likelihood per pose", f"{model.meta['loglik_per_pose']:.2f}")
+    t.add_row("plausible samples", f"{100 * rates.get('ok', 0):.1f}% (of {rates.get('measured')})")
+    console.print(t)
 
 
 @poses_app.command("render")
