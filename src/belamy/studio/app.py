@@ -105,6 +105,9 @@ def build_app(studio: Studio, csrf: str) -> Starlette:
             return body
         return JSONResponse(await run_in_threadpool(studio.start_job, body), headers=NO_STORE)
 
+    def taste(request: Request) -> Response:
+        return JSONResponse(studio.taste()[0], headers=NO_STORE)
+
     def jobs(request: Request) -> Response:
         return JSONResponse(studio.job_list(), headers=NO_STORE)
 
@@ -147,7 +150,7 @@ def build_app(studio: Studio, csrf: str) -> Starlette:
         Route("/", index), Route("/static/{name}", asset),
         Route("/api/renders", renders), Route("/api/facets", facets), Route("/api/status", status),
         Route("/api/changes", changes), Route("/api/render/{tid}", detail),
-        Route("/api/mark/{tid}", mark, methods=["POST"]), Route("/api/jobs", jobs),
+        Route("/api/mark/{tid}", mark, methods=["POST"]), Route("/api/jobs", jobs), Route("/api/taste", taste),
         Route("/api/job", start_job, methods=["POST"]), Route("/api/rescan", rescan, methods=["POST"]),
         Route("/file/{tid}", original), Route("/thumb/{tid}", thumb),
     ]

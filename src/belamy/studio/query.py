@@ -15,7 +15,7 @@ from typing import Any
 from belamy.studio.library import Tile
 from belamy.studio.state import Mark
 
-SORTS = ("name", "rating", "seed", "run", "originality")
+SORTS = ("name", "rating", "seed", "run", "originality", "taste", "dscore")  # taste, dscore: from `scores`
 STATUSES = ("all", "picked", "rejected", "unrejected", "rated", "unrated")
 MAX_LIMIT = 1000
 
@@ -114,8 +114,10 @@ def _keep(q: Query, tile: Tile, mark: Mark | None) -> bool:
             and (not q.text or q.text in tile.name.lower()))
 
 
-def _key(q: Query, marks: Mapping[str, Mark]) -> Callable[[tuple[int, Tile]], Any]:
+def _key(q: Query, marks: Mapping[str, Mark], scores: Mapping[str, float]) -> Callable[[tuple[int, Tile]], Any]:
     def value(tile: Tile) -> Any:
+        if q.sort in ("taste", "dscore"):
+            return scores.get(tile.sha256 or "")
         if q.sort == "rating":
             m = marks.get(tile.sha256 or "")
             return m.rating if m else None
@@ -130,14 +132,16 @@ def _key(q: Query, marks: Mapping[str, Mark]) -> Callable[[tuple[int, Tile]], An
     return key
 
 
-def select(tiles: list[Tile], marks: Mapping[str, Mark], q: Query) -> list[Tile]:
-    """The tiles the query keeps, in its order (ties keep the folder and name order)."""
+def select(tiles: list[Tile], marks: Mapping[str, Mark], q: Query,
+           scores: Mapping[str, float] | None = None) -> list[Tile]:
+    """The tiles the query keeps, in its order (ties keep the folder and name order); `scores`
+    (by sha256) are the values of the computed sorts (predicted taste, the discriminator's score)."""
     plain = Query(sort=q.sort, descending=q.descending, offset=q.offset, limit=q.limit)
     if q == plain:  # no filter: every tile
         kept = list(enumerate(tiles))
     else:
         kept = [(i, t) for i, t in enumerate(tiles) if _keep(q, t, marks.get(t.sha256 or ""))]
-    key = _key(q, marks)
+    key = _key(q, marks, scores or {})
     kept.sort(key=key)
     if q.descending:  # reverse the values but keep missing ones last and ties in name order
         present = [x for x in kept if key(x)[0] is not True]

@@ -7,13 +7,17 @@ cause (a broken record, an undecodable image, a vanished folder) are fields of a
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from belamy.core.errors import BelamyError
-from belamy.studio import actions, query
+from belamy.studio import actions, query, taste
+from belamy.studio.features import Features
 from belamy.studio.identity import Identity
 from belamy.studio.jobs import Jobs
 from belamy.studio.library import Library, Tile
@@ -67,6 +71,9 @@ class Studio:
         self.readable = Guard([*self.library.folders, self.state_dir])  # checked before any file is sent
         self.thumbs = Thumbnailer(self.state_dir / "thumbs", self.identity, workers)
         self.warm = warm
+        self.features = Features("cpu")
+        self._taste_lock = threading.Lock()
+        self._taste: tuple[tuple[int, int], dict[str, Any], dict[str, float]] | None = None
         self.jobs = Jobs(self.state, jobs_root(folders, self.state_dir), device, on_done=self.add_folder)
         for folder in self.jobs.folders():
             self.library.add_folder(folder)
@@ -100,7 +107,8 @@ class Studio:
         q = query.parse(params)
         self.refresh()
         marks = self.state.marks()
-        chosen = query.select(self.library.tiles(), marks, q)
+        scores = self.taste()[1] if q.sort == "taste" else {}
+        chosen = query.select(self.library.tiles(), marks, q, scores)
         items = [tile_json(t, marks.get(t.sha256 or "")) for t in chosen[q.offset:q.offset + q.limit]]
         return {"total": len(chosen), "offset": q.offset, "items": items}
 
@@ -184,3 +192,55 @@ class Studio:
 
     def job_list(self) -> dict[str, Any]:
         return {"jobs": self.jobs.list()}
+
+    def _feature_rows(self, tiles: list[Tile]) -> tuple[list[str], np.ndarray, bool]:
+        """(sha256s, one feature row each, whether W latents are in them) for the usable tiles."""
+        shas, images, ws = [], [], []
+        seen: set[str] = set()
+        for t in tiles:
+            sha = self.identity.sha256(t) if t.viewable else None
+            if sha is None or sha in seen:
+                continue
+            image = self.features.image(sha, t.path, self.library.guard.allows)
+            if image is None:
+                continue
+            seen.add(sha)
+            shas.append(sha)
+            images.append(image)
+            ws.append(self.features.w(t.meta.get("run_path"), actions.latent_of(t.meta)))
+        dims = {w.shape[0] for w in ws if w is not None}
+        if len(dims) != 1:  # no W anywhere, or runs of different widths: image features only
+            return shas, np.array(images).reshape(len(shas), -1), False
+        dim = dims.pop()
+        rows = [np.concatenate([img, w if w is not None else np.zeros(dim), [float(w is not None)]])
+                for img, w in zip(images, ws)]
+        return shas, np.array(rows), True
+
+    def taste(self) -> tuple[dict[str, Any], dict[str, float]]:
+        """(the taste model's summary for the page, predicted rating by sha256); refitted when a
+        rating or the library changed, else the last answer."""
+        self.refresh()
+        with self._taste_lock:
+            return self._fit_taste()
+
+    def _fit_taste(self) -> tuple[dict[str, Any], dict[str, float]]:
+        tiles = self.library.tiles()
+        stamp = (self.state.latest_seq(), len(tiles))
+        if self._taste is not None and self._taste[0] == stamp:
+            return self._taste[1], self._taste[2]
+        ratings = {sha: m.rating for sha, m in self.state.marks().items() if m.rating is not None}
+        rated = [t for t in tiles if t.sha256 in ratings]
+        summary: dict[str, Any] = {"ready": False, "ratings": len({t.sha256 for t in rated}),
+                                   "needed": taste.MIN_RATINGS}
+        scores: dict[str, float] = {}
+        if summary["ratings"] >= taste.MIN_RATINGS:
+            shas, X, uses_w = self._feature_rows(tiles)
+            index = [i for i, s in enumerate(shas) if s in ratings]
+            model = taste.learn(X[index], np.array([ratings[shas[i]] for i in index], float)) if index else None
+            if model is not None:
+                acc = model.accuracy
+                summary.update(ready=True, ratings=acc.ratings, spearman=round(acc.spearman, 3),
+                               mae=round(acc.mae, 3), baseline_mae=round(acc.baseline_mae, 3), uses_w=uses_w)
+                scores = dict(zip(shas, (float(p) for p in model.predict(X))))
+        self._taste = (stamp, summary, scores)
+        return summary, scores

@@ -7,6 +7,7 @@ import { bindKeys } from './keys.js';
 import { say } from './message.js';
 import { follow } from './sync.js';
 import * as jobs from './jobs.js';
+import * as taste from './taste.js';
 
 const count = document.getElementById('count');
 const help = document.getElementById('help');
@@ -22,6 +23,7 @@ async function change(fields, optimistic) {
   try {
     const stored = await mark(item.id, fields);
     grid.apply(stored.ids, stored);
+    if ('rating' in fields) taste.refresh();
   } catch (e) {
     grid.apply([item.id], before);
     say(`not saved: ${e.message}`, true);
