@@ -1,14 +1,16 @@
 """`belamy chain`: poses -> stick figures -> pix2pix figures, thousands of renders, resumable.
 
 Wires the steps of a chain config (`chain.config`): poses from the procedural sampler or a pose
-collection (data), drawn as stick figures (data), translated by a pix2pix run (generate). Render
+collection (data), drawn as stick figures (data), translated by a pix2pix run (generate), and, with an `[upscale]` table, each translation through
+a super-resolution run (refine, through `api.upscale.SRUpscaler`). Render
 i is a pure function of (config, i): the indices are split into fixed batches, so a chain
 resumes by redoing only the renders whose record is missing (the record is written after its
 PNG, each atomically: a kill -9 leaves at most one render to redo), and shards take whole
 batches (`--shard K/N`, or torchrun's RANK/WORLD_SIZE).
 
     OUT/chain.json                 the resolved config and the run's generator sha256
-    OUT/renders/chain-000042.png   + .record.json (pose, stick settings, generator sha256)
+    OUT/renders/chain-000042.png   + .record.json (pose, stick settings, generator sha256, and the
+                                   upscale step: SR run id, generator sha256, scale, tile, overlap)
     OUT/sticks/chain-000042.png    the stick figure it was translated from
 """
 
@@ -32,8 +34,10 @@ from belamy.data.pose_collection import PoseCollection
 from belamy.data.pose_sampler import PoseSamplerConfig, sample_poses
 from belamy.data.stick import StickConfig, render_stick
 from belamy.generate.records import RECORD_SUFFIX, render_record, save_render
-from belamy.generate.translate import translate_arrays
+from belamy.api.upscale import SRUpscaler, replay_upscale
+from belamy.generate.translate import reproduce_chain, translate_arrays
 from belamy.models.run import Run
+from belamy.refine.upscale import TileConfig, tile_count
 
 CHAIN_FILE = "chain.json"
 
@@ -88,6 +92,9 @@ def run_chain(config: str | os.PathLike[str] | ChainConfig, out: str | os.PathLi
         raise BelamyError(f"[translate] run {run.path} is a {run.model_config.get('name')} run: the chain needs a "
                           "pix2pix run (belamy train-pair)")
     stamp = {"config": cfg.to_dict(), "generator_sha256": run.generator_sha256()}
+    up = _upscaler(cfg, dev)
+    if up is not None:
+        stamp["upscale_generator_sha256"] = up.run.generator_sha256()
     existing = out / CHAIN_FILE
     if existing.is_file():
         before = json.loads(existing.read_text())
@@ -117,12 +124,40 @@ def run_chain(config: str | os.PathLike[str] | ChainConfig, out: str | os.PathLi
                     j = i - batch[0]
                     if cfg.output.sticks:
                         save_png(drawn[j], sticks / f"{name(i)}.png")
+                    extra = {} if up is None else {"upscale": up.describe()}
                     record = render_record(run, "chain", dev, index=i, batch=[batch[0], batch[-1] + 1],
-                                           pose=_flat(poses[i]), pose_source=source, stick=asdict(sticks_cfg))
-                    save_render(made[j], renders / f"{name(i)}.png", record)  # the record last: then it is done
+                                           pose=_flat(poses[i]), pose_source=source, stick=asdict(sticks_cfg),
+                                           **extra)
+                    arr = made[j] if up is None else _upscaled(up, made[j])
+                    save_render(arr, renders / f"{name(i)}.png", record)  # the record last: then it is done
                 rendered += len(missing)
             bar.advance(task, len(batch))
     return ChainResult(out, rendered, total - rendered, shard)
+
+
+def _upscaler(cfg: ChainConfig, dev: Any) -> SRUpscaler | None:
+    """The chain's super-resolution step, or None; a bad tile is one line naming the key."""
+    if cfg.upscale is None:
+        return None
+    try:
+        tile_count(1, 1, TileConfig(cfg.upscale.tile, 0))
+    except BelamyError as exc:
+        raise BelamyError(f"[upscale] tile: {exc}") from None
+    try:
+        return SRUpscaler(cfg.upscale.run, str(dev), tile=cfg.upscale.tile)
+    except BelamyError as exc:
+        raise BelamyError(f"[upscale] run: {exc}") from None
+
+
+def _upscaled(up: SRUpscaler, arr: np.ndarray) -> np.ndarray:
+    h, w = arr.shape[:2]
+    s = up.G.scale
+    return up(arr, (w * s, h * s))
+
+
+def reproduce_chain_render(record: dict[str, Any], device: str = "cpu") -> np.ndarray:
+    """A chain render made again from its record, its upscale step (if any) replayed too."""
+    return reproduce_chain(record, device, upscaler=replay_upscale)
 
 
 def name(i: int) -> str:

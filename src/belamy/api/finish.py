@@ -26,7 +26,7 @@ from PIL import Image, UnidentifiedImageError
 from belamy.api.brush import RECORD_SUFFIX as BRUSH_SUFFIX
 from belamy.api.brush import read_brush_record
 from belamy.api.brush import replay as replay_brush
-from belamy.api.upscale import SRUpscaler
+from belamy.api.upscale import SRUpscaler, replay_upscale
 from belamy.core import atomic
 from belamy.core.atomic import sha256_file
 from belamy.core.errors import BelamyError
@@ -157,7 +157,7 @@ def _check_render(arr: np.ndarray, record: dict[str, Any], device: str | None) -
     device = device or record.get("device") or "cpu"
     if device.startswith("cuda") and not torch.cuda.is_available():
         return run, {"checked": False, "why": f"rendered on {device}, which this machine does not have"}
-    again = still_from_record(record, device)
+    again = still_from_record(record, device, replay_upscale)
     if again.shape == arr.shape and np.array_equal(again, arr):
         return run, {"checked": True, "device": device, "same_pixels": True}
     changed = int(np.any(again != arr, axis=-1).sum()) if again.shape == arr.shape else arr.shape[0] * arr.shape[1]
@@ -363,7 +363,7 @@ def rerender(source: str | Path, out: str | Path | None = None, device: str | No
     """Re-render an artwork from its record alone (its run must be present): (pixels, same as recorded).
     `device` defaults to the one the render was made on."""
     record = artwork_record(source)
-    arr = still_from_record(record["render"], device or record["render"].get("device") or "cpu")
+    arr = still_from_record(record["render"], device or record["render"].get("device") or "cpu", replay_upscale)
     for step in record["steps"]:
         kind = step["kind"]
         if kind == "upscale":

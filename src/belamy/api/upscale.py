@@ -208,3 +208,13 @@ class SRUpscaler:
             raise BelamyError(f"the super-resolution run {path} has a different generator now (trained on?): "
                               "the artwork cannot be re-rendered with it")
         return cls(run, described["device"], described["tile"], described["overlap"])
+
+
+def replay_upscale(arr: np.ndarray, described: dict[str, Any], device: str = "cpu") -> np.ndarray:
+    """`arr` upscaled again as a render record's `upscale` step describes (`SRUpscaler.describe`):
+    its run must be present with the same generator. The callback `generate.rerender` takes to
+    replay a chain render's super-resolution step (generate may not import refine or api)."""
+    up = SRUpscaler.replay({**described, "device": device})
+    h, w = arr.shape[:2]
+    s = up.G.scale
+    return up(arr, (w * s, h * s))

@@ -13,6 +13,10 @@
     [translate]                 # the pix2pix run that turns stick figures into figures
     run = "runs/figures"
 
+    [upscale]                   # optional: each translated render through a super-resolution run
+    run = "runs/sr-x2"          # a run of `belamy train-sr` (x2 or x4)
+    tile = 512                  # low-res pixels per tile side (0: the whole image at once)
+
     [output]
     batch = 16                  # renders per batch
     sticks = true               # keep each stick figure beside its render
@@ -53,6 +57,12 @@ class TranslateStep:
 
 
 @dataclass
+class UpscaleStep:
+    run: str = ""
+    tile: int = field(default=512, metadata=bounds(0, 65536))
+
+
+@dataclass
 class OutputStep:
     batch: int = field(default=16, metadata=bounds(1, 1024))
     sticks: bool = True
@@ -64,9 +74,13 @@ class ChainConfig:
     stick: StickStep = field(default_factory=StickStep)
     translate: TranslateStep = field(default_factory=TranslateStep)
     output: OutputStep = field(default_factory=OutputStep)
+    upscale: UpscaleStep | None = None  # the optional super-resolution step
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        d = asdict(self)
+        if self.upscale is None:  # a chain without the step stamps as chains did before it existed
+            del d["upscale"]
+        return d
 
 
 _KEYS = {"from": "source"}  # TOML key -> field name, where they differ
@@ -90,7 +104,8 @@ def read_chain_config(path: str | Path) -> ChainConfig:
             raise BelamyError(f"{path.name}: {table} must be a table ([{table}])")
         if "source" in values:
             raise BelamyError(f"{path.name}: [{table}] source: unknown key (a pose collection is `from`)")
-        step_cls = {"poses": PosesStep, "stick": StickStep, "translate": TranslateStep, "output": OutputStep}[table]
+        step_cls = {"poses": PosesStep, "stick": StickStep, "translate": TranslateStep, "output": OutputStep,
+                    "upscale": UpscaleStep}[table]
         step = from_dict(step_cls, {_KEYS.get(k, k): v for k, v in values.items()}, f"{path.name}: [{table}]")
         check_fields(step, f"{path.name}: [{table}]")
         steps[table] = step
@@ -99,6 +114,10 @@ def read_chain_config(path: str | Path) -> ChainConfig:
         raise BelamyError(f"{path.name}: [translate] run: missing (the pix2pix run, from `belamy train-pair`)")
     base = path.parent
     cfg.translate.run = str((base / cfg.translate.run).resolve())
+    if cfg.upscale is not None:
+        if not cfg.upscale.run:
+            raise BelamyError(f"{path.name}: [upscale] run: missing (the super-resolution run, from `belamy train-sr`)")
+        cfg.upscale.run = str((base / cfg.upscale.run).resolve())
     if cfg.poses.source is not None:
         cfg.poses.source = str((base / cfg.poses.source).resolve())
     return cfg

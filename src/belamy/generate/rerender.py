@@ -17,15 +17,17 @@ from belamy.generate.interpolate import WalkConfig, walk
 from belamy.generate.morph import morph_from_record
 from belamy.generate.records import read_record, recorded_run
 from belamy.generate.sample import reproduce_record
-from belamy.generate.translate import reproduce_chain, reproduce_translation
+from belamy.generate.translate import Upscaler, reproduce_chain, reproduce_translation
 
 
-def still_from_record(record: dict[str, Any], device: str = "cpu") -> np.ndarray:
-    """The (H, W, 3) uint8 still a render record describes, made again from its run."""
+def still_from_record(record: dict[str, Any], device: str = "cpu", upscaler: Upscaler | None = None) -> np.ndarray:
+    """The (H, W, 3) uint8 still a render record describes, made again from its run. `upscaler`
+    replays a chain render's super-resolution step (`api.upscale.replay_upscale`); without it such
+    a render is refused in one line."""
     if record.get("kind") == "translation":
         return reproduce_translation(record, device)
     if record.get("kind") == "chain":
-        return reproduce_chain(record, device)
+        return reproduce_chain(record, device, upscaler)
     return reproduce_record(record, device)
 
 

@@ -8,7 +8,7 @@ the output exactly while that file is unchanged.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import torch
@@ -95,9 +95,18 @@ def reproduce_translation(record: dict[str, Any], device: str = "cpu") -> np.nda
     return translate_arrays(G, load_condition(src, G.resolution)[None])[0]
 
 
-def reproduce_chain(record: dict[str, Any], device: str = "cpu") -> np.ndarray:
+Upscaler = Callable[[np.ndarray, dict[str, Any], str], np.ndarray]
+
+
+def reproduce_chain(record: dict[str, Any], device: str = "cpu", upscaler: Upscaler | None = None) -> np.ndarray:
     """A chain render made again: its batch's poses drawn with the recorded stick settings and
-    translated together (batch mates may round the last bit of a batched product)."""
+    translated together (batch mates may round the last bit of a batched product). A render with
+    an `upscale` step needs `upscaler(arr, record["upscale"], device)` to replay it: the
+    super-resolution is the refine stage's, which this stage may not import, so the api passes
+    it in (`api.upscale.replay_upscale`), as the finish stage's upscale is replayed by `api.finish`."""
+    if record.get("upscale") and upscaler is None:
+        raise BelamyError("this chain render was upscaled by a super-resolution run: re-render it through "
+                          "belamy.api (belamy rerender, api.chain.reproduce_chain_render)")
     run = recorded_run(record)
     G = run.generator(pick_device(device))
     lo, hi = record.get("batch") or [record["index"], record["index"] + 1]
@@ -107,7 +116,11 @@ def reproduce_chain(record: dict[str, Any], device: str = "cpu") -> np.ndarray:
         raise BelamyError("the poses of this chain render's batch are not the recorded ones: its pose collection "
                           "changed, or the sampler did")
     sticks = np.stack([render_stick(p, StickConfig(**record["stick"])) for p in poses])
-    return translate_arrays(G, sticks, batch=len(sticks))[record["index"] - lo]
+    arr = translate_arrays(G, sticks, batch=len(sticks))[record["index"] - lo]
+    if record.get("upscale"):
+        assert upscaler is not None
+        arr = upscaler(arr, record["upscale"], device)
+    return arr
 
 
 def _chain_poses(record: dict[str, Any], lo: int, hi: int) -> np.ndarray:
