@@ -38,7 +38,12 @@ def test_more_like_this_joins_the_grid_in_chromium(run, tmp_path, studio_server)
             page.keyboard.press("Escape")
             expect(page.locator("#grid .tile")).to_have_count(7, timeout=10_000)
             expect(page.locator("#count")).to_have_text("7 of 7")
-            jobs = srv.studio.job_list()["jobs"]
+            page.click("#dscore-button")
+            expect(page.locator("#jobs .job").first).to_have_text("dscore done", timeout=30_000)
+            page.select_option("select[name=sort]", "-dscore")
+            expect(page.locator("#count")).to_have_text("7 of 7")
+            assert len(srv.studio.dscores()) == 7
+            jobs = srv.studio.job_list()["jobs"][1:]
             assert len(jobs) == 1 and jobs[0]["params"]["n"] == 4 and jobs[0]["params"]["truncation"] == 0.5
             assert errors == []
         finally:

@@ -125,7 +125,7 @@ def test_failures_progress_and_restart(tmp_path):
         time.sleep(0.05)
     failed = jobs.get(bad["id"])
     assert failed["status"] == "failed" and failed["message"] == "RuntimeError: boom"
-    assert jobs.get(good["id"])["outputs"] == ["r0.record.json"] and len(seen) == 2
+    assert jobs.get(good["id"])["outputs"] == ["r0.record.json"] and seen == [Path(good["folder"])]  # the failed one wrote nothing
     jobs.close()
     # a job cut off while running failed; a queued one runs after a restart
     state.write("UPDATE jobs SET status = 'running' WHERE id = ?", (bad["id"],))

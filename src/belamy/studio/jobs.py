@@ -128,6 +128,8 @@ class Jobs:
                 text = str(exc) if isinstance(exc, BelamyError) else f"{type(exc).__name__}: {exc}"
                 self.state.write("UPDATE jobs SET status = 'failed', message = ?, finished = ? WHERE id = ?",
                                  (text.splitlines()[0][:500] if text else type(exc).__name__, _now(), jid))
+            if folder.is_dir() and not any(folder.iterdir()):
+                folder.rmdir()  # a job that wrote nothing (scoring) leaves no folder behind
             if folder.is_dir():
                 try:
                     self.on_done(folder)

@@ -59,6 +59,14 @@ MIGRATIONS: list[tuple[int, str, str]] = [
             finished TEXT
         );
     """),
+    (3, "discriminator scores", """
+        CREATE TABLE dscores (
+            sha256     TEXT NOT NULL,
+            checkpoint TEXT NOT NULL,
+            score      REAL NOT NULL,
+            PRIMARY KEY (sha256, checkpoint)
+        );
+    """),
 ]
 
 LATEST = MIGRATIONS[-1][0]

@@ -17,6 +17,7 @@ import numpy as np
 
 from belamy.core.errors import BelamyError
 from belamy.studio import actions, query, taste
+from belamy.studio.dscore import DScorer
 from belamy.studio.features import Features
 from belamy.studio.identity import Identity
 from belamy.studio.jobs import Jobs
@@ -74,7 +75,9 @@ class Studio:
         self.features = Features("cpu")
         self._taste_lock = threading.Lock()
         self._taste: tuple[tuple[int, int], dict[str, Any], dict[str, float]] | None = None
-        self.jobs = Jobs(self.state, jobs_root(folders, self.state_dir), device, on_done=self.add_folder)
+        self.dscorer = DScorer("cpu" if device == "cpu" else device)
+        self.jobs = Jobs(self.state, jobs_root(folders, self.state_dir), device, on_done=self.add_folder,
+                         execute=self._execute)
         for folder in self.jobs.folders():
             self.library.add_folder(folder)
         self.readable.add(self.jobs.root)
@@ -107,7 +110,7 @@ class Studio:
         q = query.parse(params)
         self.refresh()
         marks = self.state.marks()
-        scores = self.taste()[1] if q.sort == "taste" else {}
+        scores = self.taste()[1] if q.sort == "taste" else self.dscores() if q.sort == "dscore" else {}
         chosen = query.select(self.library.tiles(), marks, q, scores)
         items = [tile_json(t, marks.get(t.sha256 or "")) for t in chosen[q.offset:q.offset + q.limit]]
         return {"total": len(chosen), "offset": q.offset, "items": items}
@@ -176,7 +179,10 @@ class Studio:
                 "seq": self.state.latest_seq(), "state": str(self.state_dir)}
 
     def start_job(self, body: Mapping[str, Any]) -> dict[str, Any]:
-        """Queue {kind, ids, n?, spread?, truncation?, seconds?} as a background job; the job as stored."""
+        """Queue {kind, ids, n?, spread?, truncation?, seconds?} as a background job; the job as stored.
+        Kind "dscore" (no ids) scores every render whose run is here with the run's D."""
+        if body.get("kind") == "dscore":
+            return self.jobs.submit("dscore", {}, 0)
         ids = body.get("ids")
         if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids) or len(ids) > 2:
             raise BelamyError("ids must be a list of one or two render ids")
@@ -244,3 +250,35 @@ class Studio:
                 scores = dict(zip(shas, (float(p) for p in model.predict(X))))
         self._taste = (stamp, summary, scores)
         return summary, scores
+
+    def _execute(self, kind: str, params: dict[str, Any], folder: Path, device: str) -> list[Path]:
+        if kind == "dscore":
+            return self.score_all()
+        return actions.execute(kind, params, folder, device)
+
+    def score_all(self) -> list[Path]:
+        """Score every render whose run and checkpoint are here with the run's D (cached per
+        checkpoint in the state); renders of other runs are skipped. Returns no files."""
+        done = {(sha, ck) for sha, ck in self.state.read("SELECT sha256, checkpoint FROM dscores")}
+        failed: set[str] = set()
+        for t in self.library.tiles():
+            run = t.meta.get("run_path")
+            sha = self.identity.sha256(t) if t.viewable else None
+            if not run or sha is None or run in failed or not self.library.guard.allows(t.path):
+                continue
+            try:
+                ckpt = self.dscorer.load(run)[2]
+                if (sha, ckpt) in done:
+                    continue
+                score, ckpt = self.dscorer.score(run, t.path)
+            except BelamyError:
+                failed.add(run)
+                continue
+            self.state.write("INSERT OR REPLACE INTO dscores VALUES (?, ?, ?)", (sha, ckpt, score))
+            done.add((sha, ckpt))
+        return []
+
+    def dscores(self) -> dict[str, float]:
+        """The latest cached discriminator score of each image, by sha256."""
+        return {sha: score for sha, score in self.state.read(
+            "SELECT sha256, score FROM dscores ORDER BY checkpoint")}

@@ -72,6 +72,16 @@ export function bindActions(current, follower) {
     const item = current();
     if (item) start('family', [item.id], { n: Number(n.value) });
   });
+  document.getElementById('dscore-button').addEventListener('click', async () => {
+    try {
+      const job = await post('/api/job', { kind: 'dscore' });
+      known.set(job.id, job.status);
+      say('scoring with the discriminator (then sort by it)');
+      follower.restart();
+    } catch (e) {
+      say(`not started: ${e.message}`, true);
+    }
+  });
   document.getElementById('job-pin').addEventListener('click', () => {
     pinned = current();
     pinLabel.textContent = pinned ? `pinned: ${pinned.name}` : '';
