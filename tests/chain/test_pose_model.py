@@ -63,6 +63,11 @@ def test_diag_covariance_fits():
     assert m.sample(3, 1).shape == (3, 17, 3)
 
 
+def test_few_poses_per_component_without_reg():
+    m = fit_pose_model(sample_poses(40, 4), PoseModelConfig(components=8, reg=0.0, iterations=5))
+    assert np.isfinite(m.chol).all() and m.sample(4, 0).shape == (4, 17, 3)
+
+
 def test_model_file_round_trips(trained):
     d, model = trained
     loaded = PoseModel.load(d / "model.safetensors")

@@ -209,6 +209,18 @@ def _logsumexp(a: np.ndarray, axis: int) -> np.ndarray:
     return (m + np.log(np.exp(a - m).sum(axis=axis, keepdims=True))).squeeze(axis)
 
 
+def _cholesky(cov: np.ndarray) -> np.ndarray:
+    """The lower Cholesky factor, with the diagonal raised until it exists (a component left with
+    fewer poses than dimensions, fitted with reg = 0)."""
+    jitter = 1e-9
+    while True:
+        try:
+            return np.linalg.cholesky(cov)
+        except np.linalg.LinAlgError:
+            cov = cov + jitter * np.eye(len(cov))
+            jitter *= 10
+
+
 def _kmeanspp(x: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
     centres = [x[rng.integers(len(x))]]
     d2 = ((x - centres[0]) ** 2).sum(axis=1)
@@ -255,7 +267,7 @@ def fit_pose_model(poses: Any, cfg: PoseModelConfig | None = None, source: dict[
             else:
                 cov = np.diag((resp[:, j, None] * diff * diff).sum(axis=0) / nk[j])
             cov += (cfg.reg + 1e-9) * np.eye(D)
-            chol[j] = np.linalg.cholesky(cov)
+            chol[j] = _cholesky(cov)
         vis = (np.einsum("nk,njc->kjc", resp, onehot) + 0.1) / (nk[:, None, None] + 0.3)
         # E step
         lj = _log_joint(x, v, w, mu, chol, vis)
