@@ -213,12 +213,12 @@ def translate_cmd(
 
 
 def chain_cmd(
-    config: Path = typer.Argument(..., help="Chain config (TOML): [poses], [stick], [translate], [output]."),
+    config: Path = typer.Argument(..., help="Chain config (TOML): [poses], [stick], [translate], [output], optional [upscale]."),
     out: Path = typer.Option(..., "-o", "--out", help="Output folder (run again to resume)."),
     shard: Optional[str] = typer.Option(None, "--shard", help="K/N: render every N-th pose from K (default: torchrun's rank/world, else all)."),
     device: str = typer.Option("auto", "--device"),
 ) -> None:
-    """Render a chain of GANs: poses -> stick figures -> pix2pix, resumable and sharded."""
+    """Render a chain of GANs: poses -> stick figures -> pix2pix (-> super-resolution), resumable and sharded."""
     from belamy.api.chain import parse_shard, run_chain
 
     res = run_chain(config, out, shard=parse_shard(shard), device=device)
