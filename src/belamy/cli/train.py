@@ -213,7 +213,7 @@ def translate_cmd(
 
 
 def chain_cmd(
-    config: Path = typer.Argument(..., help="Chain config (TOML): [poses], [stick], [translate], [output], optional [upscale]."),
+    config: Path = typer.Argument(..., help="Chain config (TOML): tables poses, stick, translate, output, and optionally upscale."),
     out: Path = typer.Option(..., "-o", "--out", help="Output folder (run again to resume)."),
     shard: Optional[str] = typer.Option(None, "--shard", help="K/N: render every N-th pose from K (default: torchrun's rank/world, else all)."),
     device: str = typer.Option("auto", "--device"),
