@@ -45,6 +45,26 @@ def test_more_like_this_joins_the_grid_in_chromium(run, tmp_path, studio_server)
             assert len(srv.studio.dscores()) == 7
             jobs = srv.studio.job_list()["jobs"][1:]
             assert len(jobs) == 1 and jobs[0]["params"]["n"] == 4 and jobs[0]["params"]["truncation"] == 0.5
+
+            # compare: c on one render, c on another, side by side; Esc closes
+            page.select_option("select[name=sort]", "name")
+            page.locator("#grid .tile").first.click()
+            page.keyboard.press("c")
+            page.keyboard.press("ArrowRight")
+            page.keyboard.press("c")
+            page.wait_for_selector("#compare:not([hidden])")
+            captions = page.locator("#compare figcaption").all_inner_texts()
+            assert len(captions) == 2 and captions[0] != captions[1] and all("seed" in c for c in captions)
+            page.keyboard.press("Escape")
+            page.wait_for_selector("#compare", state="hidden")
+
+            # tags: typed into the detail, stored on Enter
+            page.keyboard.press(" ")
+            page.wait_for_selector("#detail:not([hidden])")
+            page.fill("#detail-tags", "warm,  keep ,warm")
+            page.press("#detail-tags", "Enter")
+            expect(page.locator("#detail-tags")).to_have_value("keep, warm")
+            assert any(m.tags == ["keep", "warm"] for m in srv.studio.state.marks().values())
             assert errors == []
         finally:
             browser.close()

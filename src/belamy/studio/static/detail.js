@@ -8,6 +8,8 @@ const panel = document.getElementById('detail');
 const img = document.getElementById('detail-img');
 const note = document.getElementById('detail-note');
 const actions = document.getElementById('detail-actions');
+const tags = document.getElementById('detail-tags');
+let tagsSaved = () => {};
 let shown = null;
 
 function row(table, key, value) {
@@ -80,6 +82,7 @@ export async function open(item) {
   lineage.textContent = '';
   record.textContent = '';
   note.value = '';
+  tags.value = (item.tags || []).join(', ');
   actions.hidden = true;
   try {
     const d = await get(`/api/render/${item.id}`);
@@ -88,6 +91,7 @@ export async function open(item) {
     if (d.problem) row(lineage, 'problem', d.problem);
     for (const [k, v] of flatten(d.record)) row(record, k, v);
     note.value = d.note || '';
+    tags.value = (d.tags || []).join(', ');
     actions.hidden = !d.run_present;
     if (d.truncation != null) document.getElementById('job-truncation').value = d.truncation;
   } catch (e) {
@@ -110,3 +114,23 @@ note.addEventListener('change', async () => {
     say(`note not saved: ${e.message}`, true);
   }
 });
+
+// `then(item, stored)` runs after the tags are saved (the grid updates its tiles).
+export function onTags(then) {
+  tagsSaved = then;
+}
+
+async function saveTags() {
+  if (!shown) return;
+  const list = tags.value.split(',').map((t) => t.trim()).filter(Boolean);
+  try {
+    const stored = await mark(shown.id, { tags: list });
+    tags.value = stored.tags.join(', ');
+    tagsSaved(shown, stored);
+    say('tags saved');
+  } catch (e) {
+    say(`tags not saved: ${e.message}`, true);
+  }
+}
+
+tags.addEventListener('change', saveTags);

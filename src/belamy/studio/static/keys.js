@@ -1,5 +1,5 @@
 // Keyboard first: arrows move, 1-5 rate (0 clears), p picks, x rejects, space opens the detail,
-// Esc closes it. Keys typed into the filter fields or the note are theirs, not the grid's.
+// c compares two, Esc closes. Keys typed into the filter fields or the note are theirs, not the grid's.
 const TYPING = new Set(['INPUT', 'SELECT', 'TEXTAREA']);
 
 export function bindKeys(actions) {
@@ -24,6 +24,7 @@ function handle(key, a) {
     case 'p': case 'P': a.pick(); return true;
     case 'x': case 'X': a.reject(); return true;
     case ' ': a.toggleDetail(); return true;
+    case 'c': case 'C': a.compare(); return true;
     case 'Escape': a.close(); return true;
     case '?': a.help(); return true;
     default: return false;

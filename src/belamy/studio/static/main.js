@@ -2,6 +2,7 @@
 import { mark } from './api.js';
 import { Grid } from './grid.js';
 import * as detail from './detail.js';
+import * as compare from './compare.js';
 import { params, fillRuns, onChange } from './filters.js';
 import { bindKeys } from './keys.js';
 import { say } from './message.js';
@@ -49,7 +50,8 @@ const actions = {
     if (detail.isOpen()) detail.close();
     else if (grid.current()) detail.open(grid.current());
   },
-  close() { detail.close(); help.hidden = true; },
+  compare() { compare.toggle(grid.current()); },
+  close() { detail.close(); compare.close(); help.hidden = true; },
   help() { help.hidden = !help.hidden; },
 };
 
@@ -61,6 +63,7 @@ document.getElementById('grid').addEventListener('dblclick', () => actions.toggl
 document.getElementById('detail').addEventListener('click', (event) => {
   if (event.target.id === 'detail') detail.close();
 });
+document.getElementById('compare').addEventListener('click', () => compare.close());
 document.getElementById('help-button').addEventListener('click', () => actions.help());
 
 bindKeys(actions);
@@ -68,4 +71,5 @@ onChange((p) => grid.reset(p).catch((e) => say(e.message, true)));
 grid.reset(params()).catch((e) => say(e.message, true));
 fillRuns().catch(() => {});
 follow((ids, m) => grid.apply(ids, m)).catch(() => {});
+detail.onTags((item, stored) => grid.apply(stored.ids, stored));
 jobs.bindActions(detail.current, jobs.follow(() => grid.reset(params()).catch((e) => say(e.message, true))));
