@@ -39,7 +39,7 @@ def test_taste_beats_the_mean_and_ranks_the_unrated(tmp_path):
         names = sorted(levels)
         for name in names[:40]:
             studio.set_mark(tiles[name], {"rating": rating_of(levels[name])})
-        summary, scores = studio.taste()
+        summary, _ = studio.taste()
         assert summary["ready"] and summary["ratings"] == 40 and summary["uses_w"] is False
         assert summary["mae"] < summary["baseline_mae"] * 0.7, summary
         assert summary["spearman"] > 0.6, summary

@@ -11,6 +11,7 @@ it to the grid.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import queue
 import secrets
@@ -131,7 +132,5 @@ class Jobs:
             if folder.is_dir() and not any(folder.iterdir()):
                 folder.rmdir()  # a job that wrote nothing (scoring) leaves no folder behind
             if folder.is_dir():
-                try:
+                with contextlib.suppress(Exception):  # the grid catches up on its next scan anyway
                     self.on_done(folder)
-                except Exception:  # noqa: BLE001 - the grid catches up on its next scan
-                    pass

@@ -54,7 +54,7 @@ class Ridge:
     def __init__(self, penalty: float) -> None:
         self.penalty = penalty
 
-    def fit(self, X: np.ndarray, y: np.ndarray) -> "Ridge":
+    def fit(self, X: np.ndarray, y: np.ndarray) -> Ridge:
         self.mean, self.scale = X.mean(0), X.std(0) + 1e-8
         Z = (X - self.mean) / self.scale
         self.bias = float(y.mean())
