@@ -7,6 +7,7 @@ cause (a broken record, an undecodable image, a vanished folder) are fields of a
 
 from __future__ import annotations
 
+import os
 import threading
 from collections import Counter
 from collections.abc import Mapping
@@ -38,12 +39,8 @@ def default_state(folders: list[Path]) -> Path:
 
 def jobs_root(folders: list[Path], state_dir: Path) -> Path:
     """Where jobs write: `studio-jobs/` in the first served folder, else in the state folder."""
-    first = Path(folders[0]).absolute() / JOBS_NAME
-    try:
-        first.mkdir(exist_ok=True)
-        return first
-    except OSError:
-        return state_dir / JOBS_NAME
+    first = Path(folders[0]).absolute()
+    return first / JOBS_NAME if os.access(first, os.W_OK) else state_dir / JOBS_NAME  # made by the first job
 
 
 def tile_json(tile: Tile, mark: Mark | None) -> dict[str, Any]:
