@@ -10,6 +10,7 @@ when scoring.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,8 @@ import numpy as np
 from PIL import Image
 
 from belamy.core.errors import BelamyError
+from belamy.studio.library import Tile
+from belamy.studio.state import State
 
 IMAGE_TO_IMAGE = ("pix2pix", "srvgg", "rrdb")
 
@@ -69,3 +72,33 @@ class DScorer:
         x = torch.from_numpy(arr / 127.5 - 1.0).permute(2, 0, 1)[None].to(self.device)
         with torch.no_grad():
             return float(D(x).float().mean()), ckpt
+
+
+def score_library(scorer: DScorer, state: State, tiles: list[Tile], sha_of: Callable[[Tile], str | None],
+                  allows: Callable[[Path], bool]) -> int:
+    """Score every tile whose run and checkpoint are here, skipping what the state already holds
+    for that checkpoint and every render of a run without a usable D; how many were scored."""
+    done = {(sha, ck) for sha, ck in state.read("SELECT sha256, checkpoint FROM dscores")}
+    failed: set[str] = set()
+    scored = 0
+    for t in tiles:
+        run = t.meta.get("run_path")
+        sha = sha_of(t) if t.viewable else None
+        if not run or sha is None or run in failed or not allows(t.path):
+            continue
+        try:
+            if (sha, scorer.load(run)[2]) in done:
+                continue
+            score, ckpt = scorer.score(run, t.path)
+        except BelamyError:
+            failed.add(run)
+            continue
+        state.write("INSERT OR REPLACE INTO dscores VALUES (?, ?, ?)", (sha, ckpt, score))
+        done.add((sha, ckpt))
+        scored += 1
+    return scored
+
+
+def cached_scores(state: State) -> dict[str, float]:
+    """The latest checkpoint's score of each image, by sha256 (checkpoint folders sort by step)."""
+    return {sha: score for sha, score in state.read("SELECT sha256, score FROM dscores ORDER BY checkpoint")}

@@ -8,22 +8,19 @@ cause (a broken record, an undecodable image, a vanished folder) are fields of a
 from __future__ import annotations
 
 import os
-import threading
 from collections import Counter
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from belamy.core.errors import BelamyError
-from belamy.studio import actions, query, taste
-from belamy.studio.dscore import DScorer
-from belamy.studio.features import Features
+from belamy.studio import actions, query
+from belamy.studio.dscore import DScorer, cached_scores, score_library
 from belamy.studio.identity import Identity
 from belamy.studio.jobs import Jobs
 from belamy.studio.library import Library, Tile
 from belamy.studio.paths import Guard
+from belamy.studio.ranking import Ranking
 from belamy.studio.records import read_render_record
 from belamy.studio.state import UNSET, Mark, State
 from belamy.studio.thumbs import Thumbnailer
@@ -69,9 +66,7 @@ class Studio:
         self.readable = Guard([*self.library.folders, self.state_dir])  # checked before any file is sent
         self.thumbs = Thumbnailer(self.state_dir / "thumbs", self.identity, workers)
         self.warm = warm
-        self.features = Features("cpu")
-        self._taste_lock = threading.Lock()
-        self._taste: tuple[tuple[int, int], dict[str, Any], dict[str, float]] | None = None
+        self.ranking = Ranking(self.state, self.identity, self.library.guard.allows)
         self.dscorer = DScorer("cpu" if device == "cpu" else device)
         self.jobs = Jobs(self.state, jobs_root(folders, self.state_dir), device, on_done=self.add_folder,
                          execute=self._execute)
@@ -196,57 +191,10 @@ class Studio:
     def job_list(self) -> dict[str, Any]:
         return {"jobs": self.jobs.list()}
 
-    def _feature_rows(self, tiles: list[Tile]) -> tuple[list[str], np.ndarray, bool]:
-        """(sha256s, one feature row each, whether W latents are in them) for the usable tiles."""
-        shas, images, ws = [], [], []
-        seen: set[str] = set()
-        for t in tiles:
-            sha = self.identity.sha256(t) if t.viewable else None
-            if sha is None or sha in seen:
-                continue
-            image = self.features.image(sha, t.path, self.library.guard.allows)
-            if image is None:
-                continue
-            seen.add(sha)
-            shas.append(sha)
-            images.append(image)
-            ws.append(self.features.w(t.meta.get("run_path"), actions.latent_of(t.meta)))
-        dims = {w.shape[0] for w in ws if w is not None}
-        if len(dims) != 1:  # no W anywhere, or runs of different widths: image features only
-            return shas, np.array(images).reshape(len(shas), -1), False
-        dim = dims.pop()
-        rows = [np.concatenate([img, w if w is not None else np.zeros(dim), [float(w is not None)]])
-                for img, w in zip(images, ws)]
-        return shas, np.array(rows), True
-
     def taste(self) -> tuple[dict[str, Any], dict[str, float]]:
-        """(the taste model's summary for the page, predicted rating by sha256); refitted when a
-        rating or the library changed, else the last answer."""
+        """(the taste model's summary for the page, predicted rating by sha256): see `ranking`."""
         self.refresh()
-        with self._taste_lock:
-            return self._fit_taste()
-
-    def _fit_taste(self) -> tuple[dict[str, Any], dict[str, float]]:
-        tiles = self.library.tiles()
-        stamp = (self.state.latest_seq(), len(tiles))
-        if self._taste is not None and self._taste[0] == stamp:
-            return self._taste[1], self._taste[2]
-        ratings = {sha: m.rating for sha, m in self.state.marks().items() if m.rating is not None}
-        rated = [t for t in tiles if t.sha256 in ratings]
-        summary: dict[str, Any] = {"ready": False, "ratings": len({t.sha256 for t in rated}),
-                                   "needed": taste.MIN_RATINGS}
-        scores: dict[str, float] = {}
-        if summary["ratings"] >= taste.MIN_RATINGS:
-            shas, X, uses_w = self._feature_rows(tiles)
-            index = [i for i, s in enumerate(shas) if s in ratings]
-            model = taste.learn(X[index], np.array([ratings[shas[i]] for i in index], float)) if index else None
-            if model is not None:
-                acc = model.accuracy
-                summary.update(ready=True, ratings=acc.ratings, spearman=round(acc.spearman, 3),
-                               mae=round(acc.mae, 3), baseline_mae=round(acc.baseline_mae, 3), uses_w=uses_w)
-                scores = dict(zip(shas, (float(p) for p in model.predict(X))))
-        self._taste = (stamp, summary, scores)
-        return summary, scores
+        return self.ranking.taste(self.library.tiles())
 
     def _execute(self, kind: str, params: dict[str, Any], folder: Path, device: str) -> list[Path]:
         if kind == "dscore":
@@ -254,28 +202,9 @@ class Studio:
         return actions.execute(kind, params, folder, device)
 
     def score_all(self) -> list[Path]:
-        """Score every render whose run and checkpoint are here with the run's D (cached per
-        checkpoint in the state); renders of other runs are skipped. Returns no files."""
-        done = {(sha, ck) for sha, ck in self.state.read("SELECT sha256, checkpoint FROM dscores")}
-        failed: set[str] = set()
-        for t in self.library.tiles():
-            run = t.meta.get("run_path")
-            sha = self.identity.sha256(t) if t.viewable else None
-            if not run or sha is None or run in failed or not self.library.guard.allows(t.path):
-                continue
-            try:
-                ckpt = self.dscorer.load(run)[2]
-                if (sha, ckpt) in done:
-                    continue
-                score, ckpt = self.dscorer.score(run, t.path)
-            except BelamyError:
-                failed.add(run)
-                continue
-            self.state.write("INSERT OR REPLACE INTO dscores VALUES (?, ?, ?)", (sha, ckpt, score))
-            done.add((sha, ckpt))
+        """Score every render whose run and checkpoint are here with its run's D: see `dscore`."""
+        score_library(self.dscorer, self.state, self.library.tiles(), self.identity.sha256, self.library.guard.allows)
         return []
 
     def dscores(self) -> dict[str, float]:
-        """The latest cached discriminator score of each image, by sha256."""
-        return {sha: score for sha, score in self.state.read(
-            "SELECT sha256, score FROM dscores ORDER BY checkpoint")}
+        return cached_scores(self.state)
