@@ -106,6 +106,23 @@ def test_sort_and_filter(tmp_path):
             query.parse(bad)
 
 
+def test_sort_and_filter_by_checkpoint(tmp_path):
+    tiles, marks = _tiles_and_marks(tmp_path)
+    steps = {0: 40, 1: 10, 2: None, 3: 20, 4: 10, 5: 30, 6: 40, 7: 20, 8: 10, 9: 30}
+    for t in tiles:  # the fixture's records are all step 2: give each its own checkpoint
+        t.meta["step"] = steps[int(t.name[4:8])]
+
+    def sel(**params):
+        return names(query.select(tiles, marks, query.parse({k: str(v) for k, v in params.items()})))
+
+    assert sel(sort="step") == [1, 4, 8, 3, 7, 5, 9, 0, 6, 2]  # no step last, ties in name order
+    assert sel(sort="-step") == [0, 6, 5, 9, 3, 7, 1, 4, 8, 2]
+    assert sel(step="20-30") == [3, 5, 7, 9] and sel(step="10") == [1, 4, 8]
+    assert sel(step="30", run="run-b") == [5, 9]
+    with pytest.raises(query.QueryError, match="step"):
+        query.parse({"step": "latest"})
+
+
 def test_thumbnails_are_made_in_the_background_once_per_content(tmp_path):
     write_folder(tmp_path / "r", 12)
     big = Image.new("RGB", (1200, 600), (200, 30, 30))

@@ -1,4 +1,4 @@
-"""Sort and filter the grid: by rating, pick, reject, seed, run, originality score and name.
+"""Sort and filter the grid: by rating, pick, reject, seed, run, checkpoint (step), originality score and name.
 
 A query is the grid's URL parameters, checked here into a `Query`; a value that makes no sense is
 one `QueryError` line (a 400 answer), never an exception page. Tiles without the sorted value
@@ -15,7 +15,7 @@ from typing import Any
 from belamy.studio.library import Tile
 from belamy.studio.state import Mark
 
-SORTS = ("name", "rating", "seed", "run", "originality", "taste", "dscore")  # taste, dscore: from `scores`
+SORTS = ("name", "rating", "seed", "run", "step", "originality", "taste", "dscore")  # taste, dscore: from `scores`
 STATUSES = ("all", "picked", "rejected", "unrejected", "rated", "unrated")
 MAX_LIMIT = 1000
 
@@ -33,6 +33,8 @@ class Query:
     seed_lo: int | None = None
     seed_hi: int | None = None
     run: str | None = None
+    step_lo: int | None = None
+    step_hi: int | None = None
     min_orig: float | None = None
     max_orig: float | None = None
     text: str = ""
@@ -66,7 +68,7 @@ def _float(params: Mapping[str, str], key: str) -> float | None:
     return value
 
 
-def _seeds(raw: str) -> tuple[int | None, int | None]:
+def _seeds(raw: str, what: str = "seed") -> tuple[int | None, int | None]:
     raw = raw.strip()
     if not raw:
         return None, None
@@ -75,7 +77,7 @@ def _seeds(raw: str) -> tuple[int | None, int | None]:
         a = int(lo)
         b = int(hi) if sep else a
     except ValueError:
-        raise QueryError(f"seed is a number or a range like 10-99, not {raw[:40]!r}") from None
+        raise QueryError(f"{what} is a number or a range like 10-99, not {raw[:40]!r}") from None
     return min(a, b), max(a, b)
 
 
@@ -90,9 +92,11 @@ def parse(params: Mapping[str, str]) -> Query:
     if status not in STATUSES:
         raise QueryError(f"status is one of {', '.join(STATUSES)}, not {status[:40]!r}")
     lo, hi = _seeds(params.get("seed", ""))
+    step_lo, step_hi = _seeds(params.get("step", ""), "step")
     return Query(sort=sort, descending=descending, status=status,
                  min_rating=_int(params, "min_rating", 1, 5), seed_lo=lo, seed_hi=hi,
-                 run=params.get("run", "").strip() or None, min_orig=_float(params, "min_orig"),
+                 run=params.get("run", "").strip() or None, step_lo=step_lo, step_hi=step_hi,
+                 min_orig=_float(params, "min_orig"),
                  max_orig=_float(params, "max_orig"), text=params.get("q", "").strip().lower()[:200],
                  offset=_int(params, "offset", 0, 10**9) or 0, limit=_int(params, "limit", 1, MAX_LIMIT) or 200)
 
@@ -110,6 +114,7 @@ def _keep(q: Query, tile: Tile, mark: Mark | None) -> bool:
     return (status_ok and (q.min_rating is None or (m.rating or 0) >= q.min_rating)
             and _in(tile.meta.get("seed"), q.seed_lo, q.seed_hi)
             and (q.run is None or tile.meta.get("run") == q.run)
+            and _in(tile.meta.get("step"), q.step_lo, q.step_hi)
             and _in(tile.meta.get("originality"), q.min_orig, q.max_orig)
             and (not q.text or q.text in tile.name.lower()))
 

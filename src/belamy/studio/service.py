@@ -45,7 +45,7 @@ def tile_json(tile: Tile, mark: Mark | None) -> dict[str, Any]:
     meta = tile.meta
     return {"id": tile.id, "name": tile.name, "folder": tile.folder, "problem": tile.problem,
             "is_folder": tile.is_folder, "viewable": tile.viewable, "rating": m.rating, "pick": m.pick, "reject": m.reject,
-            "tags": m.tags, "seed": meta.get("seed"), "run": meta.get("run"), "kind": meta.get("kind"),
+            "tags": m.tags, "seed": meta.get("seed"), "run": meta.get("run"), "step": meta.get("step"), "kind": meta.get("kind"),
             "truncation": meta.get("truncation"), "originality": meta.get("originality")}
 
 
