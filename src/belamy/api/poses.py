@@ -1,7 +1,8 @@
 """Pose collections: import COCO keypoints, sample procedural poses, render stick figures.
 
 The first link of the chain of GANs (poses -> stick figures -> pix2pix -> super-resolution):
-`import_poses` reads COCO person_keypoints files (`belamy.chain.coco`), `sample_poses_to` draws
+`import_poses` reads COCO person_keypoints files (`belamy.chain.coco`), `extract_poses` finds people
+in photographs (MediaPipe, the optional `pose` extra: `belamy.data.pose_extract`), `sample_poses_to` draws
 procedural people (`belamy.data.pose_sampler`), and `render_poses` draws a collection's poses as
 OpenPose-style stick figures (`belamy.data.stick`), the pictures pix2pix learns from.
 """
@@ -22,7 +23,7 @@ from belamy.core.errors import BelamyError
 from belamy.core.grid import spread_indices
 from belamy.core.png import save_png
 from belamy.core.progress import make_progress
-from belamy.data.pose import plausibility_rates
+from belamy.data.pose import normalise, plausibility_rates
 from belamy.data.pose_collection import PoseCollection, write_poses
 from belamy.data.pose_model import PoseModel, PoseModelConfig, fit_pose_model
 from belamy.data.pose_sampler import PoseSamplerConfig, sample_poses
@@ -39,6 +40,80 @@ def import_poses(files: Sequence[str | os.PathLike[str]], out: str | os.PathLike
     `CocoImportConfig` fields, e.g. `mirror=True`). Its report is `collection.report`."""
     cfg = replace(cfg or CocoImportConfig(), **overrides)
     return import_coco(list(files), out, cfg, progress=progress)
+
+
+def extract_poses(images: Sequence[str | os.PathLike[str]], out: str | os.PathLike[str], min_visible: int = 8,
+                  height: float = 0.8, progress: bool | None = None) -> PoseCollection:
+    """The person in each of `images` (MediaPipe BlazePose, the `pose` extra) -> the pose collection
+    `out`, each pose normalised like `import_poses`'s (keypoint box, `height` canvas units). Images
+    without a detected person, with fewer than `min_visible` visible keypoints, or unreadable are
+    skipped and listed in the report (`collection.report["skipped"]`, `["no_person"]`)."""
+    from PIL import Image, ImageOps
+
+    from belamy.data.pose_extract import PoseExtractor, load_mediapipe
+
+    load_mediapipe()  # the missing-extra message before anything else
+    if not isinstance(min_visible, int) or isinstance(min_visible, bool) or not 0 <= min_visible <= 17:
+        raise BelamyError(f"--min-visible {min_visible!r}: use a whole number from 0 to 17")
+    files = [Path(f) for f in images]
+    if not files:
+        raise BelamyError("poses extract: name at least one image")
+    poses: list[np.ndarray] = []
+    rows: list[dict[str, Any]] = []
+    no_person: list[str] = []
+    few: list[str] = []
+    unreadable: dict[str, str] = {}
+    bar = make_progress(enabled=progress)
+    with PoseExtractor() as extractor, bar:
+        task = bar.add_task("extracting poses", total=len(files))
+        for f in files:
+            try:
+                with Image.open(f) as im:
+                    im = ImageOps.exif_transpose(im).convert("RGB")
+                    rgb = np.asarray(im)
+            except (OSError, ValueError, Image.DecompressionBombError) as exc:
+                unreadable[str(f)] = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+                bar.advance(task)
+                continue
+            pose = extractor.extract(rgb)
+            bar.advance(task)
+            if pose is None:
+                no_person.append(str(f))
+                continue
+            visible = int((pose[:, 2] == 2).sum())
+            if visible < max(min_visible, 2) or int((pose[:, 2] > 0).sum()) < 2:
+                few.append(str(f))
+                continue
+            h, w = rgb.shape[:2]
+            px = pose.copy()
+            px[:, 0] *= w
+            px[:, 1] *= h
+            try:
+                poses.append(normalise(px, height=height))
+            except BelamyError:
+                few.append(str(f))
+                continue
+            rows.append({"id": f"extract:{len(rows)}:{f.name}",
+                         "source": {"image": str(f), "width": w, "height": h, "visible": visible}})
+        info = extractor.info()
+    if not poses:
+        raise BelamyError(f"no pose found in {len(files)} image(s): {len(no_person)} without a detected person, "
+                          f"{len(few)} with fewer than {min_visible} visible keypoints, {len(unreadable)} unreadable")
+    arr = np.stack(poses)
+    rates = plausibility_rates(arr[spread_indices(len(arr), PLAUSIBILITY_SAMPLE)])
+    meta = {
+        "source": {"kind": "extract", **info, "images": len(files), "min_visible": min_visible},
+        "normalisation": {"method": "keypoint box", "height": height, "mirror": False},
+        "credits": [],
+    }
+    skipped = {k: n for k, n in (("no person detected", len(no_person)),
+                                 (f"fewer than {min_visible} visible keypoints", len(few)),
+                                 ("unreadable", len(unreadable))) if n}
+    report = {"seen": len(files), "kept": len(poses), "skipped": skipped, "no_person": no_person,
+              "few_visible": few, "unreadable": unreadable,
+              "plausible": {"measured": min(len(arr), PLAUSIBILITY_SAMPLE),
+                            **{k: round(v, 4) for k, v in rates.items()}}}
+    return write_poses(out, arr, rows, meta, report)
 
 
 def sample_poses_to(out: str | os.PathLike[str], n: int, seed: int = 0, cfg: PoseSamplerConfig | None = None,

@@ -1,4 +1,4 @@
-"""`belamy poses import | sample | train | render | show`: pose collections, the chain's first link."""
+"""`belamy poses import | extract | sample | train | render | show`: pose collections, the chain's first link."""
 
 from __future__ import annotations
 
@@ -59,6 +59,36 @@ def import_cmd(
     t.add_row("poses in collection", f"[bold]{len(coll)}[/]")
     t.add_row("time", f"{rep.get('seconds', 0):.1f} s")
     console.print(t)
+    console.print(f"preview: {escape(str(coll.path / 'preview.png'))}")
+
+
+@poses_app.command("extract")
+def extract_cmd(
+    images: List[Path] = typer.Argument(..., help="Photographs, one person each (JPEG, PNG, ...)."),
+    out: Path = typer.Option(..., "-o", "--out", help="Pose collection folder (written, or replaced)."),
+    min_visible: int = typer.Option(8, "--min-visible", help="Skip people with fewer visible keypoints "
+                                    "(MediaPipe visibility score >= 0.5)."),
+    height: float = typer.Option(0.8, "--height", help="Normalised size: the keypoints' box's longer side, "
+                                 "in canvas units."),
+) -> None:
+    """Find the person in each photograph (MediaPipe BlazePose; the optional 'pose' extra) and
+    write their COCO-17 poses as a pose collection."""
+    from belamy.api.poses import extract_poses
+
+    coll = extract_poses(images, out, min_visible=min_visible, height=height)
+    rep = coll.report or {}
+    t = _table(f"extracted into {escape(str(coll.path))}")
+    t.add_row("images", str(rep.get("seen", 0)))
+    t.add_row("kept", f"[green]{rep.get('kept', 0)}[/]")
+    skipped = rep.get("skipped", {})
+    t.add_row("skipped", f"[yellow]{sum(skipped.values())}[/]" if skipped else "0")
+    for reason, n in skipped.items():
+        t.add_row(f"  {escape(reason)}", str(n))
+    console.print(t)
+    for f in rep.get("no_person", [])[:20]:
+        console.print(f"[yellow]no person detected:[/] {escape(f)}")
+    if len(rep.get("no_person", [])) > 20:
+        console.print(f"... and {len(rep['no_person']) - 20} more (report.json lists them all)")
     console.print(f"preview: {escape(str(coll.path / 'preview.png'))}")
 
 

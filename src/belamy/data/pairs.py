@@ -9,7 +9,8 @@ The two halves are ordinary collections, so everything that reads a collection r
 targets keep their manifest (credits, and the pose each was painted over). `pairs.json` is
 written last: a folder without it is not a pairs folder, so an interrupted build is never read
 as a finished one. Conditions derived here (`CONDITIONS`) need no download; `pose` needs each
-target's pose in its manifest (the figures demo stores it) or the `pose` extra.
+target's pose in its manifest (the figures demo stores it) or the `pose` extra, which then finds
+the pose in each target (`belamy.data.pose_extract`; targets without a detected person are left out).
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from belamy.core.grid import make_grid
 from belamy.core.version import code_version
 from belamy.data.collection import Collection, CollectionWriter
 from belamy.data.decode import DecodeOptions, Skip, decode
-from belamy.data.pose import check_pose
+from belamy.data.pose import COORD_RANGE, check_pose
 from belamy.data.stick import StickConfig, render_stick
 
 FORMAT, VERSION = "belamy.pairs", 1
@@ -142,24 +143,46 @@ def derive_pairs(collection: str | os.PathLike[str], out: str | os.PathLike[str]
     out = Path(out)
     if (out / META_FILE).exists():
         raise BelamyError(f"{out} already holds pairs: choose a new -o")
+    extractor = None
     if condition == "pose":
         missing = sum(1 for row in coll.manifest if "pose" not in row)
         if missing:
-            raise BelamyError(f"{missing} of {len(coll)} images in {collection} have no pose in their manifest: "
-                              "use the figures demo (belamy collect --demo figures), or extract poses with the "
-                              "'pose' extra (pip install 'belamy[pose]', belamy poses extract)")
+            from belamy.data.pose_extract import PoseExtractor
+
+            try:
+                extractor = PoseExtractor()
+            except BelamyError:
+                raise BelamyError(f"{missing} of {len(coll)} images in {collection} have no pose in their manifest: "
+                                  "use the figures demo (belamy collect --demo figures), or extract poses with the "
+                                  "'pose' extra (pip install 'belamy[pose]', belamy poses extract)") from None
     derive = {"edges": edges, "blur": blur, "lowres": lowres}.get(condition)
     cond_w = CollectionWriter(out / "condition", coll.size)
     target_w = CollectionWriter(out / "target", coll.size)
+    written = 0
     try:
         for i, row in enumerate(coll.manifest):
             img = np.asarray(coll.images[i])
-            a = pose_condition(row, coll.size) if derive is None else derive(img)
+            if derive is not None:
+                a = derive(img)
+            elif "pose" in row or extractor is None:
+                a = pose_condition(row, coll.size)
+            else:
+                found = extractor.extract(img)  # fractions of the square image: canvas units
+                if found is None:
+                    if progress is not None:
+                        progress(1)
+                    continue
+                lo, hi = COORD_RANGE
+                found[((found[:, :2] < lo) | (found[:, :2] > hi)).any(axis=1)] = 0.0
+                a = pose_condition({**row, "pose": found.reshape(-1).tolist()}, coll.size)
+            written += 1
             cond_w.append(np.ascontiguousarray(a, np.uint8).tobytes(), {"id": row.get("id", i), "condition": condition,
                                                                        "of": row.get("sha256")})
             target_w.append(img.tobytes(), {k: v for k, v in row.items() if k != "index"})
             if progress is not None:
                 progress(1)
+        if written == 0:
+            raise BelamyError(f"no person detected in any of the {len(coll)} images of {collection}: no pose pairs")
         stamp = {"created": datetime.now(timezone.utc).isoformat(timespec="seconds"), "code_version": code_version()}
         cond_w.commit({**stamp, "source": f"condition '{condition}' of {coll.path}"})
         target_w.commit({**stamp, "source": str(coll.path)})
@@ -167,8 +190,13 @@ def derive_pairs(collection: str | os.PathLike[str], out: str | os.PathLike[str]
         cond_w.abort()
         target_w.abort()
         raise
-    pairs_meta = {"format": FORMAT, "version": VERSION, "count": len(coll), "size": coll.size, "condition": condition,
+    finally:
+        if extractor is not None:
+            extractor.close()
+    pairs_meta = {"format": FORMAT, "version": VERSION, "count": written, "size": coll.size, "condition": condition,
                   "source": str(Path(collection).resolve()), **stamp}
+    if extractor is not None:
+        pairs_meta["no_person"] = len(coll) - written  # targets left out: no person detected
     _write_preview(Pairs(out, pairs_meta, Collection.open(out / "condition"), Collection.open(out / "target")))
     atomic.write_json(out / META_FILE, pairs_meta)  # last: now it is a pairs folder
     return Pairs.open(out)
