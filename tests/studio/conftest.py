@@ -18,22 +18,24 @@ pytest.importorskip("starlette")
 pytest.importorskip("uvicorn")
 
 
-def record_for(seed: int, run: str = "run-a", originality: float | None = None) -> dict[str, Any]:
+def record_for(seed: int, run: str = "run-a", originality: float | None = None,
+               run_path: str | None = None) -> dict[str, Any]:
     """A sample record as `belamy sample` writes it (docs/formats.md), with made-up hashes."""
     rec: dict[str, Any] = {
-        "kind": "sample", "run": run, "run_path": f"/runs/{run}", "generator": "generator.safetensors",
+        "kind": "sample", "run": run, "run_path": run_path or f"/runs/{run}", "generator": "generator.safetensors",
         "generator_sha256": f"{seed:064x}"[-64:], "step": 2, "seed": seed, "truncation": 0.7,
         "noise_mode": "const", "batch_seeds": [seed], "model": "stylegan2", "resolution": 32,
         "device": "cpu", "code_version": "test", "created": "2025-01-01T00:00:00+00:00"}
     if originality is not None:
         rec["originality"] = {"score": originality, "near_copy": originality < 0.5, "threshold": 0.5,
-                              "nearest": {"id": seed % 7, "title": f"study {seed % 7}", "author": "A. Painter",
+                              "nearest": {"index": seed % 7, "id": seed % 7, "title": f"study {seed % 7}", "author": "A. Painter",
                                           "score": originality, "distance": 1 - originality, "space": "pixel"}}
     return rec
 
 
 def write_render(folder: Path, seed: int, *, run: str = "run-a", originality: float | None = None,
-                 sidecar: bool = True, embedded: bool = True, side: int = 24, painted: bool = False) -> Path:
+                 sidecar: bool = True, embedded: bool = True, side: int = 24, painted: bool = False,
+                 run_path: str | None = None) -> Path:
     """seedNNNN.png (random blocks per seed, or the demo painter's portrait) with its record beside
     it and/or inside it."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -44,7 +46,7 @@ def write_render(folder: Path, seed: int, *, run: str = "run-a", originality: fl
     else:
         blocks = np.random.default_rng(seed).integers(0, 256, size=(4, 4, 3), dtype=np.uint8)
         arr = np.asarray(Image.fromarray(blocks).resize((side, side), Image.Resampling.NEAREST))
-    rec = record_for(seed, run, originality)
+    rec = record_for(seed, run, originality, run_path)
     info = PngInfo()
     if embedded:
         info.add_itxt("belamy:record", json.dumps(rec))
@@ -59,6 +61,26 @@ def write_folder(folder: Path, count: int, runs: tuple[str, ...] = ("run-a", "ru
     """`count` renders of alternating runs, with originality scores spread over 0.3..0.89."""
     return [write_render(folder, i, run=runs[i % len(runs)], originality=round(0.3 + (i * 37 % 60) / 100, 2), **kw)
             for i in range(count)]
+
+
+def write_run_with_collection(root: Path, count: int = 7, size: int = 32) -> Path:
+    """A run folder (only its run.json) naming a collection of `count` painted portraits with
+    credits, as `belamy collect` lays one out (docs/formats.md); returns the run folder."""
+    from belamy.data.demo import render_portrait
+
+    coll = root / "portraits-collection"
+    coll.mkdir(parents=True)
+    pixels = np.stack([np.asarray(render_portrait(i + 100, size).convert("RGB")) for i in range(count)])
+    (coll / "images.u8").write_bytes(pixels.astype(np.uint8).tobytes())
+    rows = [{"id": str(i), "title": f"study {i}", "author": "A. Painter" if i % 2 else "B. Sketcher",
+             "license": "CC0-1.0" if i < 5 else "CC-BY-4.0"} for i in range(count)]
+    (coll / "manifest.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    (coll / "collection.json").write_text(json.dumps({"format": "belamy.collection", "version": 1,
+                                                      "size": size, "count": count}))
+    run = root / "run"
+    run.mkdir()
+    (run / "run.json").write_text(json.dumps({"id": "abc", "collection": str(coll)}))
+    return run
 
 
 @dataclass

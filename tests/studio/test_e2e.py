@@ -1,6 +1,7 @@
 """The studio end to end in a real headless Chromium (Debian's package, driven by Playwright):
 open it on 40 renders, rate with keys, filter, pick, reject, follow a second tab, open the detail,
-export the picks, and save the README's screenshot (docs/studio.png)."""
+see the nearest training image and the collection's credits, sort by checkpoint, export the
+picks, and save the README's screenshot (docs/studio.png)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from tests.studio.conftest import write_folder, write_render
+from tests.studio.conftest import write_folder, write_render, write_run_with_collection
 
 CHROMIUM = shutil.which("chromium")
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (.ci/run installs it)")
@@ -31,7 +32,8 @@ def wait_until(page, condition: str, seconds: float = 10.0) -> None:
 
 def test_rate_filter_pick_detail_export_in_chromium(tmp_path, studio_server, monkeypatch, capsys):
     renders = tmp_path / "renders"
-    write_folder(renders, 38, runs=("portraits-a", "portraits-b"), painted=True, side=96)
+    run = write_run_with_collection(tmp_path / "lib")
+    write_folder(renders, 38, runs=("portraits-a", "portraits-b"), painted=True, side=96, run_path=str(run))
     (renders / "undecodable.png").write_bytes(b"\x89PNG\r\n\x1a\n not really")
     write_render(renders, 99, embedded=False).rename(renders / "broken.png")
     (renders / "seed0099.record.json").unlink()
@@ -107,8 +109,24 @@ def test_rate_filter_pick_detail_export_in_chromium(tmp_path, studio_server, mon
             assert "A. Painter" in lineage
             assert "truncation" in page.locator("#detail-record").inner_text()
             wait_until(page, "document.getElementById('detail-img').naturalWidth > 0")
+            # the nearest training image, cut from the run's collection, with its score
+            wait_until(page, "document.getElementById('detail-nearest-img').naturalWidth > 0")
+            expect(page.locator("#detail-nearest-img")).to_be_visible()
+            caption = page.locator("#detail-nearest-caption").inner_text()
+            assert "study" in caption and "score" in caption, caption
+            assert "portraits-collection (7 images" in lineage and "CC0-1.0 5" in lineage, lineage
+            page.screenshot(path=str(tmp_path / "detail.png"))
             page.keyboard.press("Escape")
             page.wait_for_selector("#detail", state="hidden")
+
+            # the checkpoint filter: every render here is from step 2
+            page.fill("input[name=step]", "3-9")
+            expect(page.locator("#count")).to_have_text("0 of 0")
+            page.fill("input[name=step]", "2")
+            expect(page.locator("#count")).to_have_text("38 of 38")
+            page.fill("input[name=step]", "")
+            page.select_option("select[name=sort]", "-step")
+            expect(page.locator("#count")).to_have_text("40 of 40")
             assert errors == []
         finally:
             browser.close()

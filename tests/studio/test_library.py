@@ -192,3 +192,32 @@ def test_a_studio_needs_real_folders(tmp_path):
     os.symlink(tmp_path / "nowhere", tmp_path / "dangling")
     with pytest.raises(BelamyError, match="not a folder"):
         Studio([tmp_path / "dangling"])
+
+
+def test_the_detail_shows_the_collection_and_the_nearest_training_image(tmp_path):
+    from tests.studio.conftest import write_run_with_collection
+
+    run = write_run_with_collection(tmp_path / "lib")
+    write_render(tmp_path / "r", 3, originality=0.8, run_path=str(run))
+    write_render(tmp_path / "r", 4, originality=0.8)  # its run is not here
+    write_render(tmp_path / "r", 5, run_path=str(run))  # no originality check
+    studio = Studio([tmp_path / "r"], warm=False)
+    try:
+        by = {t.name: t for t in studio.library.tiles()}
+        d = studio.detail(by["seed0003.png"])
+        assert d["collection"] == {"present": True, "name": "portraits-collection", "count": 7, "size": 32,
+                                   "licenses": {"CC0-1.0": 5, "CC-BY-4.0": 2}, "authors": 2, "missing_credits": 0}
+        path = studio.nearest_image(by["seed0003.png"])
+        assert path.is_relative_to(studio.state_dir / "nearest") and path.suffix == ".webp"
+        assert studio.nearest_image(by["seed0003.png"]) == path  # made once
+        absent = studio.detail(by["seed0004.png"])["collection"]
+        assert absent["present"] is False and "not here" in absent["problem"]
+        with pytest.raises(BelamyError, match="not here"):
+            studio.nearest_image(by["seed0004.png"])
+        with pytest.raises(BelamyError, match="no nearest"):
+            studio.nearest_image(by["seed0005.png"])
+        (run.parent / "portraits-collection" / "collection.json").unlink()
+        gone = studio.detail(by["seed0003.png"])["collection"]
+        assert gone["present"] is False and "not here" in gone["problem"]
+    finally:
+        studio.close()

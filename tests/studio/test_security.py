@@ -247,3 +247,57 @@ def test_every_answer_carries_a_strict_csp(folders, studio_server):
         _, headers, _ = raw.request("GET", path)
         assert "script-src 'self'" in headers["content-security-policy"]
         assert headers["x-content-type-options"] == "nosniff"
+
+
+def test_the_nearest_training_image_reads_only_its_row_of_the_runs_collection(tmp_path, studio_server):
+    """The route takes a render's id only; a crafted record (an index out of range, a negative or
+    non-integer one, an id that differs from the row's, a run whose images.u8 links out) is a 404
+    line, never another file's bytes."""
+    from PIL import Image
+
+    from tests.studio.conftest import write_run_with_collection
+
+    run = write_run_with_collection(tmp_path / "lib")
+    served = tmp_path / "renders"
+    good = write_render(served, 3, originality=0.8, run_path=str(run))
+    (tmp_path / "secret.txt").write_text(SECRET * 1000)
+
+    def crafted(seed, **nearest):
+        png = write_render(served, seed, originality=0.8, run_path=str(run))
+        side = png.with_name(png.stem + ".record.json")
+        rec = json.loads(side.read_text())
+        rec["originality"]["nearest"].update(nearest)
+        side.write_text(json.dumps(rec))
+        return png
+
+    crafted(10, index=7)
+    crafted(11, index=-1)
+    crafted(12, index="../../secret.txt")
+    crafted(13, index=2, id="not-the-row")
+    crafted(14, index=True)
+    srv, raw = studio_server([served])
+    tiles = {t.name: t.id for t in srv.studio.library.tiles()}
+    status, body = raw.get(f"/nearest/{tiles[good.name]}")
+    assert status == 200 and body[:4] == b"RIFF"
+    import io
+
+    with Image.open(io.BytesIO(body)) as im:
+        assert im.size == (32, 32)
+    for seed in (10, 11, 12, 13, 14):
+        status, body = raw.get(f"/nearest/{tiles[f'seed{seed:04d}.png']}")
+        assert status == 404 and SECRET.encode() not in body, (seed, body)
+    for path in ("/nearest/../../secret.txt", "/nearest/%2e%2e%2fsecret.txt", "/nearest/0123456789abcdef",
+                 f"/nearest/{tiles[good.name]}/../../secret.txt", f"/nearest/{tiles[good.name]}?index=5"):
+        status, body = raw.get(path)
+        assert SECRET.encode() not in body and (status != 200 or path.endswith("index=5")), (path, status)
+    # a collection whose images.u8 is a link out is not read
+    images = tmp_path / "lib" / "portraits-collection" / "images.u8"
+    images.unlink()
+    big = tmp_path / "big.u8"
+    big.write_bytes(SECRET.encode() * 2000)
+    images.symlink_to(big)
+    write_render(served, 4, originality=0.8, run_path=str(run))
+    srv.studio.library.scan(force=True)
+    tid = next(t.id for t in srv.studio.library.tiles() if t.name == "seed0004.png")
+    status, body = raw.get(f"/nearest/{tid}")
+    assert status == 404 and b"not inside" in body

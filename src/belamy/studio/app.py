@@ -140,6 +140,19 @@ def build_app(studio: Studio, csrf: str) -> Starlette:
             return _error(404, "thumbnail gone")
         return FileResponse(real, media_type="image/webp", headers={"cache-control": "private, max-age=600"})
 
+    def nearest(request: Request) -> Response:
+        tile = tile_or_404(request)
+        if tile is None:
+            return _error(404, "no such render")
+        try:
+            path = studio.nearest_image(tile)
+        except BelamyError as exc:
+            return _error(404, str(exc))
+        real = studio.readable.resolved(path)
+        if real is None:
+            return _error(404, "nearest image gone")
+        return FileResponse(real, media_type="image/webp", headers={"cache-control": "private, max-age=600"})
+
     async def user_error(request: Request, exc: Exception) -> Response:
         return _error(400, str(exc))
 
@@ -153,6 +166,7 @@ def build_app(studio: Studio, csrf: str) -> Starlette:
         Route("/api/mark/{tid}", mark, methods=["POST"]), Route("/api/jobs", jobs), Route("/api/taste", taste),
         Route("/api/job", start_job, methods=["POST"]), Route("/api/rescan", rescan, methods=["POST"]),
         Route("/file/{tid}", original), Route("/thumb/{tid}", thumb),
+        Route("/nearest/{tid}", nearest),
     ]
     return Starlette(routes=routes, exception_handlers={BelamyError: user_error, QueryError: user_error,
                                                         Exception: unexpected})

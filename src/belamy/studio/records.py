@@ -94,6 +94,6 @@ def lineage(record: dict[str, Any] | None) -> dict[str, Any]:
         "truncation": _number(rec.get("truncation")),
         "originality": _number(orig.get("score")),
         "near_copy": orig.get("near_copy") if isinstance(orig.get("near_copy"), bool) else None,
-        "nearest": {k: nearest.get(k) for k in ("id", "title", "author", "score", "distance", "space")
+        "nearest": {k: nearest.get(k) for k in ("index", "id", "title", "author", "score", "distance", "space")
                     if k in nearest} if nearest else None,
     }

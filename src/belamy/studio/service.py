@@ -19,6 +19,7 @@ from belamy.studio.dscore import DScorer, cached_scores, score_library
 from belamy.studio.identity import Identity
 from belamy.studio.jobs import Jobs
 from belamy.studio.library import Library, Tile
+from belamy.studio.nearest import Collections
 from belamy.studio.paths import Guard
 from belamy.studio.ranking import Ranking
 from belamy.studio.records import read_render_record
@@ -66,6 +67,7 @@ class Studio:
         self.readable = Guard([*self.library.folders, self.state_dir])  # checked before any file is sent
         self.thumbs = Thumbnailer(self.state_dir / "thumbs", self.identity, workers)
         self.warm = warm
+        self.collections = Collections(self.state_dir / "nearest")
         self.ranking = Ranking(self.state, self.identity, self.library.guard.allows)
         self.dscorer = DScorer("cpu" if device == "cpu" else device)
         self.jobs = Jobs(self.state, jobs_root(folders, self.state_dir), device, on_done=self.add_folder,
@@ -122,7 +124,15 @@ class Studio:
         mark = self.state.mark(sha) if sha else Mark("")
         return {**tile_json(tile, mark), "sha256": sha, "path": str(tile.path), "size": tile.size,
                 "record": read.record if read else None, "record_source": read.source if read else "",
-                "lineage": tile.meta, "note": mark.note, "run_present": self._run_present(tile)}
+                "lineage": tile.meta, "note": mark.note, "run_present": self._run_present(tile),
+                "collection": self.collections.summary(tile.meta)}
+
+    def nearest_image(self, tile: Tile) -> Path:
+        """The render's nearest training image as a cached WebP (see `nearest`); BelamyError when
+        there is none to show (no run, no collection, a row that does not match)."""
+        if tile.is_folder:
+            raise BelamyError("a folder has no nearest training image")
+        return self.collections.nearest(tile.meta)
 
     def _run_present(self, tile: Tile) -> bool:
         """Whether the run this render came from is here (the actions need it)."""

@@ -1,5 +1,6 @@
 // The detail view: the render at full size, its marks, its lineage (run, generator, seed,
-// truncation, originality and nearest training image) and its whole record as a table.
+// truncation, originality, the run's collection and its credits), the nearest training image as a
+// picture with its score (or why it cannot be shown), and its whole record as a table.
 import { get, mark } from './api.js';
 import { stars } from './tile.js';
 import { say } from './message.js';
@@ -9,6 +10,9 @@ const img = document.getElementById('detail-img');
 const note = document.getElementById('detail-note');
 const actions = document.getElementById('detail-actions');
 const tags = document.getElementById('detail-tags');
+const nearBox = document.getElementById('detail-nearest');
+const nearImg = document.getElementById('detail-nearest-img');
+const nearCaption = document.getElementById('detail-nearest-caption');
 let tagsSaved = () => {};
 let shown = null;
 
@@ -50,8 +54,43 @@ function lineageRows(d) {
     ['near copy', l.near_copy],
     ['nearest training image', near ? [near.title, near.author && `by ${near.author}`, near.id != null && `#${near.id}`]
       .filter(Boolean).join(' ') + (near.score != null ? ` (score ${text(near.score)})` : '') : null],
+    ...collectionRows(d.collection),
     ['file', d.path], ['sha256', d.sha256], ['record', d.record_source || 'none'],
   ].filter(([, v]) => v !== null && v !== undefined && v !== '');
+}
+
+// The run's collection and its credits: name, images, licences (most used first), authors.
+function collectionRows(c) {
+  if (!c) return [];
+  if (!c.present) return [['collection', `${c.name ? `${c.name}: ` : ''}absent (${c.problem})`]];
+  const licences = Object.entries(c.licenses || {}).map(([l, n]) => `${l} ${n}`).join(', ');
+  return [['collection', `${c.name} (${c.count} images, ${c.size} px)`], ['licences', licences],
+    ['authors', `${c.authors}${c.missing_credits ? ` (${c.missing_credits} images lack credits)` : ''}`]];
+}
+
+// The nearest training image beside the render: its picture (cut from the run's collection by
+// the server, from the render's record alone) and its score, or why it cannot be shown.
+function showNearest(item, d) {
+  const near = (d.lineage || {}).nearest;
+  nearImg.hidden = true;
+  nearImg.removeAttribute('src');
+  nearBox.hidden = !near;
+  if (!near) return;
+  const who = [near.title, near.author && `by ${near.author}`].filter(Boolean).join(' ');
+  const score = near.score != null ? `score ${text(near.score)}` : '';
+  const c = d.collection;
+  if (c && c.present && near.index != null) {
+    nearCaption.textContent = [who, score].filter(Boolean).join(' · ');
+    nearImg.onerror = () => {
+      nearImg.hidden = true;
+      nearCaption.textContent = [who, score, 'picture not available'].filter(Boolean).join(' · ');
+    };
+    nearImg.onload = () => { nearImg.hidden = false; };
+    nearImg.src = `/nearest/${item.id}`;
+  } else {
+    const why = c && c.problem ? c.problem : 'the collection is absent';
+    nearCaption.textContent = [who, score, `no picture: ${why}`].filter(Boolean).join(' · ');
+  }
 }
 
 // The render shown (the actions start from it), or null.
@@ -84,12 +123,15 @@ export async function open(item) {
   note.value = '';
   tags.value = (item.tags || []).join(', ');
   actions.hidden = true;
+  nearBox.hidden = true;
+  nearImg.removeAttribute('src');
   try {
     const d = await get(`/api/render/${item.id}`);
     if (shown !== item) return;
     for (const [k, v] of lineageRows(d)) row(lineage, k, text(v));
     if (d.problem) row(lineage, 'problem', d.problem);
     for (const [k, v] of flatten(d.record)) row(record, k, v);
+    showNearest(item, d);
     note.value = d.note || '';
     tags.value = (d.tags || []).join(', ');
     actions.hidden = !d.run_present;
@@ -102,6 +144,7 @@ export async function open(item) {
 export function close() {
   panel.hidden = true;
   img.removeAttribute('src');
+  nearImg.removeAttribute('src');
   shown = null;
 }
 
