@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import http.client
 import json
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -137,3 +138,21 @@ def studio_server(tmp_path):
     yield start
     for srv in started:
         srv.stop()
+
+
+@contextmanager
+def chromium_page(url: str, chromium: str, width: int = 1180, height: int = 760):
+    """A page of headless Chromium (Debian's, through Playwright) open on `url`, and the list its
+    JavaScript errors go to (a test ends by asserting it is empty)."""
+    from playwright import sync_api
+
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+        try:
+            page = browser.new_page(viewport={"width": width, "height": height})
+            errors: list[str] = []
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.goto(url)
+            yield page, errors
+        finally:
+            browser.close()

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from tests.studio.conftest import write_folder, write_render, write_run_with_collection
+from tests.studio.conftest import chromium_page, write_folder, write_render, write_run_with_collection
 
 CHROMIUM = shutil.which("chromium")
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (.ci/run installs it)")
@@ -40,96 +40,88 @@ def test_rate_filter_pick_detail_export_in_chromium(tmp_path, studio_server, mon
     (renders / "broken.record.json").write_text("{ not json")
     srv, _ = studio_server([renders])
 
-    with sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        try:
-            page = browser.new_page(viewport={"width": 1180, "height": 760})
-            errors: list[str] = []
-            page.on("pageerror", lambda e: errors.append(str(e)))
-            page.goto(srv.url)
-            expect(page.locator("#grid .tile")).to_have_count(40)
-            expect(page.locator("#count")).to_have_text("40 of 40")
-            # the two unusable files are marked tiles, the page still works
-            page.wait_for_selector(".tile.broken", timeout=10_000)
-            marked = page.locator(".tile.marked").all_inner_texts()
-            assert any("broken record" in t for t in marked) and any("undecodable.png" in t for t in marked)
+    with chromium_page(srv.url, CHROMIUM) as (page, errors):
+        expect(page.locator("#grid .tile")).to_have_count(40)
+        expect(page.locator("#count")).to_have_text("40 of 40")
+        # the two unusable files are marked tiles, the page still works
+        page.wait_for_selector(".tile.broken", timeout=10_000)
+        marked = page.locator(".tile.marked").all_inner_texts()
+        assert any("broken record" in t for t in marked) and any("undecodable.png" in t for t in marked)
 
-            # keys: rate, move, pick, reject (on seed0000..seed0004, which sort after broken.png)
-            page.locator(".tile", has_text="seed0000.png").click()
-            page.keyboard.press("4")
-            page.keyboard.press("ArrowRight")
-            page.keyboard.press("5")
-            page.keyboard.press("p")
-            page.keyboard.press("ArrowRight")
-            page.keyboard.press("x")
-            page.keyboard.press("ArrowRight")
-            page.keyboard.press("2")
-            page.keyboard.press("p")
-            page.keyboard.press("ArrowDown")
-            page.keyboard.press("3")
-            expect(page.locator(".badge.stars")).to_have_count(4)
+        # keys: rate, move, pick, reject (on seed0000..seed0004, which sort after broken.png)
+        page.locator(".tile", has_text="seed0000.png").click()
+        page.keyboard.press("4")
+        page.keyboard.press("ArrowRight")
+        page.keyboard.press("5")
+        page.keyboard.press("p")
+        page.keyboard.press("ArrowRight")
+        page.keyboard.press("x")
+        page.keyboard.press("ArrowRight")
+        page.keyboard.press("2")
+        page.keyboard.press("p")
+        page.keyboard.press("ArrowDown")
+        page.keyboard.press("3")
+        expect(page.locator(".badge.stars")).to_have_count(4)
 
-            # a second tab sees the first tab's change
-            other = browser.new_page(viewport={"width": 900, "height": 600})
-            other.goto(srv.url)
-            expect(other.locator(".badge.pick")).to_have_count(2)
-            page.keyboard.press("ArrowUp")
-            page.keyboard.press("1")
-            expect(other.locator('.tile[data-rating="1"]', has_text="seed0003.png")).to_have_count(1, timeout=10_000)
-            other.close()
+        # a second tab sees the first tab's change
+        other = page.context.browser.new_page(viewport={"width": 900, "height": 600})
+        other.goto(srv.url)
+        expect(other.locator(".badge.pick")).to_have_count(2)
+        page.keyboard.press("ArrowUp")
+        page.keyboard.press("1")
+        expect(other.locator('.tile[data-rating="1"]', has_text="seed0003.png")).to_have_count(1, timeout=10_000)
+        other.close()
 
-            # what the server stored is what was typed
-            marks = {m.rating for m in srv.studio.state.marks().values()}
-            assert marks == {4, 5, 1, 3, None}, marks
+        # what the server stored is what was typed
+        marks = {m.rating for m in srv.studio.state.marks().values()}
+        assert marks == {4, 5, 1, 3, None}, marks
 
-            # filters: the picks, then rating >= 4, then one run
-            page.select_option("select[name=status]", "picked")
-            expect(page.locator("#count")).to_have_text("2 of 2")
-            page.select_option("select[name=status]", "all")
-            page.select_option("select[name=min_rating]", "4")
-            expect(page.locator("#count")).to_have_text("2 of 2")
-            page.select_option("select[name=min_rating]", "")
-            page.select_option("select[name=run]", "portraits-b")
-            expect(page.locator("#count")).to_have_text("19 of 19")
-            page.select_option("select[name=run]", "")
-            page.select_option("select[name=sort]", "-originality")
-            expect(page.locator("#count")).to_have_text("40 of 40")
-            expect(page.locator("#grid .tile").first).to_contain_text("seed00")  # highest score first
+        # filters: the picks, then rating >= 4, then one run
+        page.select_option("select[name=status]", "picked")
+        expect(page.locator("#count")).to_have_text("2 of 2")
+        page.select_option("select[name=status]", "all")
+        page.select_option("select[name=min_rating]", "4")
+        expect(page.locator("#count")).to_have_text("2 of 2")
+        page.select_option("select[name=min_rating]", "")
+        page.select_option("select[name=run]", "portraits-b")
+        expect(page.locator("#count")).to_have_text("19 of 19")
+        page.select_option("select[name=run]", "")
+        page.select_option("select[name=sort]", "-originality")
+        expect(page.locator("#count")).to_have_text("40 of 40")
+        expect(page.locator("#grid .tile").first).to_contain_text("seed00")  # highest score first
 
-            # the detail: the render, its lineage and its record; Esc closes it
-            page.locator("#grid .tile").first.click()
-            wait_until(page, "[...document.querySelectorAll('#grid img')].slice(0, 24)"
-                             ".every(i => i.complete && i.naturalWidth > 0)")
-            page.screenshot(path=str(tmp_path / "grid.png"))
-            page.keyboard.press(" ")
-            page.wait_for_selector("#detail:not([hidden])")
-            wait_until(page, "document.getElementById('detail-lineage').rows.length > 5")
-            lineage = page.locator("#detail-lineage").inner_text()
-            assert "originality score" in lineage and "generator sha256" in lineage and "seed" in lineage
-            assert "A. Painter" in lineage
-            assert "truncation" in page.locator("#detail-record").inner_text()
-            wait_until(page, "document.getElementById('detail-img').naturalWidth > 0")
-            # the nearest training image, cut from the run's collection, with its score
-            wait_until(page, "document.getElementById('detail-nearest-img').naturalWidth > 0")
-            expect(page.locator("#detail-nearest-img")).to_be_visible()
-            caption = page.locator("#detail-nearest-caption").inner_text()
-            assert "study" in caption and "score" in caption, caption
-            assert "portraits-collection (7 images" in lineage and "CC0-1.0 5" in lineage, lineage
-            page.screenshot(path=str(tmp_path / "detail.png"))
-            page.keyboard.press("Escape")
-            page.wait_for_selector("#detail", state="hidden")
+        # the detail: the render, its lineage and its record; Esc closes it
+        page.locator("#grid .tile").first.click()
+        wait_until(page, "[...document.querySelectorAll('#grid img')].slice(0, 24)"
+                         ".every(i => i.complete && i.naturalWidth > 0)")
+        page.screenshot(path=str(tmp_path / "grid.png"))
+        page.keyboard.press(" ")
+        page.wait_for_selector("#detail:not([hidden])")
+        wait_until(page, "document.getElementById('detail-lineage').rows.length > 5")
+        lineage = page.locator("#detail-lineage").inner_text()
+        assert "originality score" in lineage and "generator sha256" in lineage and "seed" in lineage
+        assert "A. Painter" in lineage
+        assert "truncation" in page.locator("#detail-record").inner_text()
+        wait_until(page, "document.getElementById('detail-img').naturalWidth > 0")
+        # the nearest training image, cut from the run's collection, with its score
+        wait_until(page, "document.getElementById('detail-nearest-img').naturalWidth > 0")
+        expect(page.locator("#detail-nearest-img")).to_be_visible()
+        caption = page.locator("#detail-nearest-caption").inner_text()
+        assert "study" in caption and "score" in caption, caption
+        assert "portraits-collection (7 images" in lineage and "CC0-1.0 5" in lineage, lineage
+        page.screenshot(path=str(tmp_path / "detail.png"))
+        page.keyboard.press("Escape")
+        page.wait_for_selector("#detail", state="hidden")
 
-            # the checkpoint filter: every render here is from step 2
-            page.fill("input[name=step]", "3-9")
-            expect(page.locator("#count")).to_have_text("0 of 0")
-            page.fill("input[name=step]", "2")
-            expect(page.locator("#count")).to_have_text("38 of 38")
-            page.fill("input[name=step]", "")
-            page.select_option("select[name=sort]", "-step")
-            expect(page.locator("#count")).to_have_text("40 of 40")
-            assert errors == []
-        finally:
-            browser.close()
+        # the checkpoint filter: every render here is from step 2
+        page.fill("input[name=step]", "3-9")
+        expect(page.locator("#count")).to_have_text("0 of 0")
+        page.fill("input[name=step]", "2")
+        expect(page.locator("#count")).to_have_text("38 of 38")
+        page.fill("input[name=step]", "")
+        page.select_option("select[name=sort]", "-step")
+        expect(page.locator("#count")).to_have_text("40 of 40")
+        assert errors == []
     DOCS.mkdir(exist_ok=True)
     with Image.open(tmp_path / "grid.png") as shot:  # 256 colours: the README's picture stays small
         shot.convert("RGB").quantize(256, dither=Image.Dither.NONE).save(DOCS / "studio.png", optimize=True)

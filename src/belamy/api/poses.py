@@ -122,6 +122,20 @@ def sample_poses_to(out: str | os.PathLike[str], n: int, seed: int = 0, cfg: Pos
     `belamy.data.pose.plausible` (on up to 2000 poses spread over the collection)."""
     cfg = cfg or PoseSamplerConfig()
     cfg.validate()
+    poses, report = _sample_in_chunks(lambda k, start: sample_poses(k, seed, cfg, start=start), n, seed, progress)
+    rows = ({"id": f"sample:{seed}:{i}", "source": {"sampler": "belamy.data.pose_sampler", "seed": seed, "index": i}}
+            for i in range(n))
+    meta = {
+        "source": {"kind": "sampler", "seed": seed, "config": asdict(cfg)},
+        "normalisation": {"method": "keypoint box", "height": cfg.height, "mirror": False},
+        "credits": [],
+    }
+    return write_poses(out, poses, rows, meta, report)
+
+
+def _sample_in_chunks(draw: Any, n: int, seed: int, progress: bool | None) -> tuple[np.ndarray, dict[str, Any]]:
+    """`n` poses from `draw(k, start)` in chunks, with a progress bar, and the report of their
+    plausibility (measured on up to PLAUSIBILITY_SAMPLE poses spread over them)."""
     if not isinstance(n, int) or isinstance(n, bool) or n < 1:
         raise BelamyError(f"-n {n!r}: sample at least one pose")
     if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
@@ -132,20 +146,13 @@ def sample_poses_to(out: str | os.PathLike[str], n: int, seed: int = 0, cfg: Pos
         task = bar.add_task("sampling poses", total=n)
         for start in range(0, n, _CHUNK):
             k = min(_CHUNK, n - start)
-            poses[start:start + k] = sample_poses(k, seed, cfg, start=start)
+            poses[start:start + k] = draw(k, start)
             bar.advance(task, k)
     measured = spread_indices(n, PLAUSIBILITY_SAMPLE)
     rates = plausibility_rates(poses[measured])
-    rows = ({"id": f"sample:{seed}:{i}", "source": {"sampler": "belamy.data.pose_sampler", "seed": seed, "index": i}}
-            for i in range(n))
-    meta = {
-        "source": {"kind": "sampler", "seed": seed, "config": asdict(cfg)},
-        "normalisation": {"method": "keypoint box", "height": cfg.height, "mirror": False},
-        "credits": [],
-    }
     report = {"count": n, "seed": seed, "plausible": {"measured": len(measured),
                                                        **{k: round(v, 4) for k, v in rates.items()}}}
-    return write_poses(out, poses, rows, meta, report)
+    return poses, report
 
 
 def train_pose_model(poses_dir: str | os.PathLike[str] | PoseCollection, out: str | os.PathLike[str],
@@ -167,22 +174,9 @@ def sample_model_to(model_path: str | os.PathLike[str], out: str | os.PathLike[s
                     progress: bool | None = None) -> PoseCollection:
     """`n` poses of `seed` from a learned pose sampler (`belamy poses train`) -> the pose collection
     `out`, written as `sample_poses_to` writes the procedural sampler's."""
-    if not isinstance(n, int) or isinstance(n, bool) or n < 1:
-        raise BelamyError(f"-n {n!r}: sample at least one pose")
-    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
-        raise BelamyError(f"--seed {seed!r}: use a whole number >= 0")
     model = PoseModel.load(model_path)
     model_sha = atomic.sha256_file(Path(model_path))
-    poses = np.zeros((n, 17, 3), dtype=np.float32)
-    bar = make_progress(enabled=progress)
-    with bar:
-        task = bar.add_task("sampling poses", total=n)
-        for start in range(0, n, _CHUNK):
-            k = min(_CHUNK, n - start)
-            poses[start:start + k] = model.sample(k, seed, start=start)
-            bar.advance(task, k)
-    measured = spread_indices(n, PLAUSIBILITY_SAMPLE)
-    rates = plausibility_rates(poses[measured])
+    poses, report = _sample_in_chunks(lambda k, start: model.sample(k, seed, start=start), n, seed, progress)
     src = {"sampler": "belamy.data.pose_model", "model_sha256": model_sha, "seed": seed}
     rows = ({"id": f"model:{seed}:{i}", "source": {**src, "index": i}} for i in range(n))
     meta = {
@@ -192,8 +186,6 @@ def sample_model_to(model_path: str | os.PathLike[str], out: str | os.PathLike[s
         or {"method": "keypoint box", "height": None, "mirror": False},
         "credits": [],
     }
-    report = {"count": n, "seed": seed, "plausible": {"measured": len(measured),
-                                                       **{k: round(v, 4) for k, v in rates.items()}}}
     return write_poses(out, poses, rows, meta, report)
 
 
