@@ -60,6 +60,8 @@ def test_mint_sell_verify_export(gallery, monkeypatch, capsys, tmp_path):
     assert code == 0 and "verified: 3 entries" in out
     export = tmp_path / "export"
     assert cli(monkeypatch, capsys, "ledger", "export", led, "-o", export)[0] == 0
+    published = [json.loads(line) for line in (export / "checkpoints.jsonl").read_text().splitlines()]
+    assert [c["size"] for c in published] == [0, 1, 2, 3] and published[-1]["note"] == (export / "checkpoint").read_text()
     code, out, err = cli(monkeypatch, capsys, "verify", art, "--keys", ada, "--ledger", export)
     assert code == 0 and "owner Ada" in out and "3 entries included" in out
     code, out, err = cli(monkeypatch, capsys, "verify", other, "--keys", ada, "--ledger", export)

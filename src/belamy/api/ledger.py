@@ -9,6 +9,7 @@ An export is a folder of static files any host can serve:
     log.json                      origin, verifier key, keeper, size
     checkpoint                    the latest signed checkpoint (C2SP tlog-checkpoint + signed-note)
     entries.jsonl                 every leaf, in order (canonical JSON, one a line)
+    checkpoints.jsonl             every signed checkpoint, {"size", "note"} a line
     artworks/RECORD_SHA256.json   that artwork's entries, each with its inclusion proof
 """
 
@@ -163,6 +164,7 @@ def export(path: str | Path, out: str | Path) -> Path:
             tree = led.tree(db)
             size = len(tree)
             rows = db.execute("SELECT idx, leaf, record_sha256 FROM entries ORDER BY idx").fetchall()
+            notes = db.execute("SELECT size, note FROM checkpoints ORDER BY size").fetchall()
         by_art: dict[str, list[dict[str, Any]]] = {}
         lines = []
         for idx, leaf, art in rows:
@@ -173,6 +175,7 @@ def export(path: str | Path, out: str | Path) -> Path:
         for art, entries in by_art.items():
             atomic.write_json(out / "artworks" / f"{art}.json", {"record_sha256": art, "size": size, "entries": entries})
         atomic.write_text(out / "entries.jsonl", "".join(lines))
+        atomic.write_text(out / "checkpoints.jsonl", "".join(json.dumps({"size": n, "note": t}) + "\n" for n, t in notes))
         atomic.write_json(out / INFO, {"origin": led.origin, "vkey": str(led.verifier), "keeper": led.info.get("keeper"),
                                        "size": size})
         atomic.write_text(out / "checkpoint", note)  # last: proofs exist before the checkpoint that they prove
