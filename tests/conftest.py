@@ -191,3 +191,17 @@ def resave_with_a_pixel_changed(art, out):
         px.putpixel((5, 5), (255, 0, 255))
         px.save(out, pnginfo=info)
     return out
+
+
+def tiny_p2p_run(root):
+    """A 32 px pix2pix Run trained for 2 steps on edges of 8 pattern images: for chain tests."""
+    from belamy.api.train import train
+    from belamy.data.pairs import derive_pairs
+    from belamy.models import presets
+    from belamy.training.presets import train_preset
+
+    pairs = derive_pairs(pattern_collection(root, count=8, side=40), root / "pairs", "edges")
+    cfg = train_preset("pix2pix-64")
+    cfg.model = presets.pix2pix(32, ngf=8, ndf=8, patch_layers=2)
+    cfg.batch, cfg.steps, cfg.device, cfg.amp = 4, 2, "cpu", "off"
+    return train(pairs.path, root / "run", cfg, progress=False)

@@ -7,17 +7,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import pattern_collection, run_cli
+from conftest import run_cli, tiny_p2p_run
 from PIL import Image
 
 from belamy.api.chain import run_chain
-from belamy.api.train import train
 from belamy.chain.config import read_chain_config
 from belamy.core.errors import BelamyError
-from belamy.data.pairs import derive_pairs
 from belamy.generate.rerender import still_from_record
-from belamy.models import presets
-from belamy.training.presets import train_preset
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -25,11 +21,7 @@ pytestmark = pytest.mark.usefixtures("one_thread")
 @pytest.fixture(scope="module")
 def p2p_run(tmp_path_factory):
     root = tmp_path_factory.mktemp("chain")
-    pairs = derive_pairs(pattern_collection(root, count=8, side=40), root / "pairs", "edges")
-    cfg = train_preset("pix2pix-64")
-    cfg.model = presets.pix2pix(32, ngf=8, ndf=8, patch_layers=2)
-    cfg.batch, cfg.steps, cfg.device, cfg.amp = 4, 2, "cpu", "off"
-    return train(pairs.path, root / "run", cfg, progress=False)
+    return tiny_p2p_run(root)
 
 
 def config(tmp_path: Path, run, body: str = "") -> Path:

@@ -7,17 +7,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import pattern_collection, tiny_sr_run
+from conftest import tiny_p2p_run, tiny_sr_run
 from PIL import Image
 
 from belamy.api.chain import reproduce_chain_render, run_chain
-from belamy.api.train import train
 from belamy.chain.config import read_chain_config
 from belamy.core.errors import BelamyError
-from belamy.data.pairs import derive_pairs
 from belamy.generate.rerender import still_from_record
-from belamy.models import presets
-from belamy.training.presets import train_preset
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -25,11 +21,7 @@ pytestmark = pytest.mark.usefixtures("one_thread")
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
     root = tmp_path_factory.mktemp("chain-sr")
-    pairs = derive_pairs(pattern_collection(root, count=8, side=40), root / "pairs", "edges")
-    cfg = train_preset("pix2pix-64")
-    cfg.model = presets.pix2pix(32, ngf=8, ndf=8, patch_layers=2)
-    cfg.batch, cfg.steps, cfg.device, cfg.amp = 4, 2, "cpu", "off"
-    p2p = train(pairs.path, root / "run", cfg, progress=False)
+    p2p = tiny_p2p_run(root)
     return p2p, tiny_sr_run(root, steps=2)
 
 

@@ -109,6 +109,17 @@ def read_json_file(path: str | Path) -> dict[str, Any]:
     return data
 
 
+def check_version(version: Any, newest: int, where: Any, what: str, redo: str) -> int:
+    """A file's format `version`: a whole number from 1 to `newest` (what this belamy reads), else one
+    line saying what to do (`redo` for a broken one, an upgrade for a newer one)."""
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise BelamyError(f"{where} has no valid {what} version: {redo}")
+    if version > newest:
+        raise BelamyError(f"{where} was written by a newer belamy ({what} {version}, this one reads {newest}): "
+                          "upgrade belamy")
+    return version
+
+
 def read_step_record(path: str | Path, kind: str, needs: str, made_by: str) -> dict[str, Any]:
     """A step's JSON record (NAME.brush.json, NAME.upscale.json...): one line if it is unreadable or not
     a `kind` record holding `needs`."""

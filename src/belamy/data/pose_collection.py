@@ -31,6 +31,7 @@ from typing import Any, Iterable
 import numpy as np
 
 from belamy.core import atomic
+from belamy.core.config import check_version
 from belamy.core.errors import BelamyError
 from belamy.core.grid import make_grid, spread_indices
 from belamy.core.version import code_version
@@ -73,12 +74,8 @@ class PoseCollection:
             raise BelamyError(f"{meta_path} is corrupt (not JSON): write the poses again into a new folder") from None
         if not isinstance(meta, dict) or meta.get("format") != FORMAT:
             raise BelamyError(f"{meta_path} is not a belamy pose collection file (format is not '{FORMAT}')")
-        version = meta.get("version")
-        if not isinstance(version, int) or version < 1:
-            raise BelamyError(f"{meta_path} has no valid format version: write the poses again into a new folder")
-        if version > VERSION:
-            raise BelamyError(f"{path} was written by a newer belamy (pose format {version}, this one reads "
-                              f"{VERSION}): upgrade belamy")
+        check_version(meta.get("version"), VERSION, meta_path, "pose format",
+                      "write the poses again into a new folder")
         count = meta.get("count")
         if not isinstance(count, int) or count < 0:
             raise BelamyError(f"{meta_path} has no valid count: write the poses again into a new folder")

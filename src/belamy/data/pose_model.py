@@ -34,6 +34,7 @@ import numpy as np
 
 from belamy.core import atomic
 from belamy.core.config import bounds, check_fields
+from belamy.core.config import check_version
 from belamy.core.errors import BelamyError
 from belamy.core.version import code_version
 from belamy.data.pose import COORD_RANGE, NUM_KEYPOINTS, check_poses
@@ -129,12 +130,7 @@ class PoseModel:
             meta = None
         if not isinstance(meta, dict) or meta.get("format") != FORMAT:
             raise BelamyError(f"{path} is not a belamy pose model (no '{FORMAT}' header): {how}")
-        version = meta.get("version")
-        if not isinstance(version, int) or version < 1:
-            raise BelamyError(f"{path} has no valid pose model version: train it again")
-        if version > VERSION:
-            raise BelamyError(f"{path} was written by a newer belamy (pose model {version}, this one reads "
-                              f"{VERSION}): upgrade belamy")
+        check_version(meta.get("version"), VERSION, path, "pose model", "train it again")
         try:
             w, mu, ch, vis = (np.asarray(tensors[k], dtype=np.float64) for k in ("weights", "means", "chol", "vis"))
         except KeyError as e:
