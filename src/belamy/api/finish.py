@@ -37,7 +37,7 @@ from belamy.data import names
 from belamy.data.collection import MANIFEST_FILE, Collection
 from belamy.finish.printing import MIME, SUFFIX, PrintConfig, encode, print_pixels, upscale
 from belamy.finish.signature import SignatureConfig, sign
-from belamy.generate.records import RECORD_SUFFIX, recorded_run
+from belamy.generate.records import RECORD_KEY, RECORD_SUFFIX, recorded_run
 from belamy.generate.rerender import still_from_record
 from belamy.models.run import Run
 from belamy.provenance import manifest as c2pa_manifest
@@ -59,7 +59,6 @@ from belamy.provenance.verify import verify as verify_file
 from belamy.provenance.xmp import COMPOSITE, TRAINED, XmpFields, build_xmp
 
 PROVENANCE_SUFFIX = ".provenance.json"
-RENDER_KEY = "belamy:record"  # the render record's iTXt chunk (generate.records)
 
 
 @dataclass
@@ -104,7 +103,7 @@ def _render_record(render: Path, need_record: bool = True) -> tuple[np.ndarray, 
                           "its record); render it again with `belamy sample` or `belamy series`")
     if not need_record:
         return arr, {}
-    raw = text.get(RENDER_KEY)
+    raw = text.get(RECORD_KEY)
     beside = render.with_name(render.stem + RECORD_SUFFIX)
     if raw is None and beside.is_file():
         raw = beside.read_text(encoding="utf-8")
@@ -113,7 +112,7 @@ def _render_record(render: Path, need_record: bool = True) -> tuple[np.ndarray, 
     except json.JSONDecodeError:
         record = None
     if not isinstance(record, dict) or "generator_sha256" not in record:
-        raise BelamyError(f"{render} has no render record (neither a {RENDER_KEY} chunk nor {beside.name}): finish "
+        raise BelamyError(f"{render} has no render record (neither a {RECORD_KEY} chunk nor {beside.name}): finish "
                           "works on renders of `belamy sample`, `series`, `mix` or `bookmark load`")
     return arr, record
 
@@ -123,7 +122,7 @@ def _source(render: Path) -> tuple[np.ndarray, dict[str, Any], dict[str, Any] | 
     render carries its record; a brushed one (`belamy brush`) has NAME.brush.json beside it,
     whose portrait is a render with its record."""
     brushed = render.with_name(render.stem + BRUSH_SUFFIX)
-    if brushed.is_file() and RENDER_KEY not in _png_text(render):
+    if brushed.is_file() and RECORD_KEY not in _png_text(render):
         brush = read_brush_record(brushed)
         if sha256_file(render) != brush["outputs"]["composite"]["sha256"]:
             raise BelamyError(f"{render} changed since it was brushed (its sha256 is not the one {brushed.name} "

@@ -32,6 +32,7 @@ from belamy.core.png_stream import write_png_strips
 from belamy.core.progress import make_progress
 from belamy.core.version import code_version
 from belamy.data.image_file import open_image
+from belamy.generate.records import RECORD_KEY
 from belamy.generate.records import RECORD_SUFFIX as RENDER_SUFFIX
 from belamy.models.run import Run
 from belamy.models.sr import SR_MODELS
@@ -39,7 +40,6 @@ from belamy.refine.upscale import TileConfig, tile_count, upscale_array, upscale
 
 RECORD_SUFFIX = ".upscale.json"
 PNG_KEY = "belamy:upscale"
-RENDER_KEY = "belamy:record"  # a render's own record (generate.records)
 MAX_PIXELS = 450_000_000  # a 20,000 x 20,000 px input is taken (it is read whole; the output is streamed)
 DEFAULT_TILE = 512
 RRDB_OVERLAP = 32  # RRDB sees hundreds of pixels; 32 px of context leave no visible seam
@@ -80,9 +80,8 @@ def upscale(run: Run | str | Path, images: list[str | Path], out_dir: str | Path
     tiles = TileConfig(tile, receptive_overlap(run.model_config) if overlap is None else overlap)
     paths = [Path(p) for p in images]
     _check_outputs(paths, out_dir, force)
-    opened = [_read(p) for p in paths]  # every input is checked before anything is written
-    total = sum(tile_count(h, w, tiles) for _, (w, h), _ in opened)
-    del opened
+    sizes = [_read(p)[1] for p in paths]  # every input decodes before anything is written (one held at a time)
+    total = sum(tile_count(h, w, tiles) for w, h in sizes)
     results = []
     bar = make_progress(enabled=progress)
     with bar:
@@ -157,7 +156,7 @@ def _read(path: Path) -> tuple[np.ndarray, tuple[int, int], dict[str, Any] | Non
 
 def _render_record(path: Path, text: dict[str, str]) -> dict[str, Any] | None:
     """The record of a belamy render (PNG chunk or NAME.record.json beside it), or of an earlier upscale."""
-    raw = text.get(RENDER_KEY) or text.get(PNG_KEY)
+    raw = text.get(RECORD_KEY) or text.get(PNG_KEY)
     beside = path.with_name(path.stem + RENDER_SUFFIX)
     if raw is None and beside.is_file():
         raw = beside.read_text(encoding="utf-8")

@@ -21,6 +21,7 @@ from belamy.core.version import code_version
 from belamy.models.run import Run
 
 RECORD_SUFFIX = ".record.json"
+RECORD_KEY = "belamy:record"  # the PNG iTXt chunk that carries a render's record
 
 
 def render_record(run: Run, kind: str, device: torch.device | str, **fields: Any) -> dict[str, Any]:
@@ -36,7 +37,7 @@ def render_record(run: Run, kind: str, device: torch.device | str, **fields: Any
 
 def save_render(arr: np.ndarray, png: Path, record: dict[str, Any]) -> Path:
     """A PNG with its record embedded (iTXt) and beside it as NAME.record.json."""
-    save_png(arr, png, {"belamy:record": json.dumps(record)})
+    save_png(arr, png, {RECORD_KEY: json.dumps(record)})
     atomic.write_json(png.with_name(png.stem + RECORD_SUFFIX), record)
     return png
 
