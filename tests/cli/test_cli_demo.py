@@ -42,7 +42,7 @@ def test_demo_collects_trains_and_renders_a_series(tmp_path: Path):
     out = tmp_path / "demo"
     r = belamy("demo", "-o", str(out), "--count", str(COUNT), "--minutes", MINUTES)
     assert r.returncode == 0, r.stderr
-    assert "done" in r.stdout and "contact sheet" in r.stdout and "4/4 finish" in r.stdout
+    assert "done" in r.stdout and "contact sheet" in r.stdout and "4/5 finish" in r.stdout and "5/5 record" in r.stdout
 
     # 1/3 collect: the demo portraits, with their own contact sheet
     coll = out / "collection"
@@ -74,12 +74,13 @@ def test_demo_collects_trains_and_renders_a_series(tmp_path: Path):
             assert im.size == (64, 64) and json.loads(im.text["belamy:record"]) == record
     with Image.open(renders / "grid.png") as sheet:
         assert sheet.width >= 8 * 64 and sheet.height >= 4 * 64  # the contact sheet holds the series
-    # 4/4 finish: the first render, signed and verified with the demo's own identity
+    # 4/5 finish and 5/5 record: the first render, signed, minted, and verified with the demo's own
+    # identity against the published ledger
     art = out / "artworks" / "seed0000.png"
     with Image.open(art) as im:
         assert im.size == (1024, 1024) and "belamy:provenance" in im.text
-    r = belamy("verify", str(art), "--keys", str(out / "keys"))
-    assert r.returncode == 0 and "verified" in r.stdout, r.stdout + r.stderr
+    r = belamy("verify", str(art), "--keys", str(out / "keys"), "--ledger", str(out / "ledger-public"))
+    assert r.returncode == 0 and "verified" in r.stdout and "ok   ledger: 1 entries" in r.stdout, r.stdout + r.stderr
 
     # a record re-renders its image exactly (on the device it was rendered on: auto picks a GPU if any)
     record = renders / "seed0005.record.json"
@@ -96,6 +97,9 @@ def test_demo_collects_trains_and_renders_a_series(tmp_path: Path):
     assert latest_step(run) > first
     assert json.loads((coll / "collection.json").read_text())["count"] == COUNT
     assert json.loads((renders / "seed0000.record.json").read_text())["step"] == latest_step(run)
+    # the new artwork is minted beside the first on the same ledger, and verifies against it
+    r = belamy("verify", str(art), "--keys", str(out / "keys"), "--ledger", str(out / "ledger-public"))
+    assert r.returncode == 0 and "ledger: 1 entries included in its signed checkpoint of size 2" in r.stdout, r.stdout
 
     # another preset into the same folder is refused in one line, and the run is left as it was
     step = latest_step(run)

@@ -1,5 +1,5 @@
 """The whole journey in one call: demo collection -> training -> a sampled series with a contact
-sheet -> the first render finished into a signed artwork.
+sheet -> the first render finished into a signed artwork -> minted on a ledger.
 
 This is what the README's first command runs, so a new user sees every stage work on their own
 machine in a few minutes, with no data and no downloads.
@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Callable
 
 from belamy.api.config import DEFAULT_PRESET, resolve_train_config
+from belamy.api import ledger
 from belamy.api.finish import FinishOptions, finish
 from belamy.api.sample import sample
 from belamy.api.train import train
@@ -30,6 +31,7 @@ class DemoResult:
     contact_sheet: Path
     artwork: Path
     keys: Path
+    ledger: Path  # the published ledger (`belamy verify ARTWORK --ledger` reads it)
 
 
 def run_demo(out: str | Path = "belamy-demo", minutes: float = 3.0, count: int | None = None,
@@ -49,25 +51,29 @@ def run_demo(out: str | Path = "belamy-demo", minutes: float = 3.0, count: int |
         if saved["config"]["preset"] != preset:
             raise BelamyError(f"{out} holds a demo of the {saved['config']['preset']} preset: give --preset "
                               f"{saved['config']['preset']} to train it longer, or -o NEW_FOLDER for {preset}")
-    say(f"1/4 collect: painting the demo portraits at {size} px")
+    say(f"1/5 collect: painting the demo portraits at {size} px")
     coll = collect(["demo://portraits"], out / "collection", size=size, demo_count=count)
     say(f"    {len(coll)} portraits in {coll.path} (contact sheet: {coll.path / 'preview.png'})")
-    say(f"2/4 train: {minutes:g} minutes of {'the default model ' if preset == DEFAULT_PRESET else ''}{preset}")
+    say(f"2/5 train: {minutes:g} minutes of {'the default model ' if preset == DEFAULT_PRESET else ''}{preset}")
     if latest is not None:
         done = saved["train_state"]["seconds"] / 60.0
         run = train(None, run_dir, resume=True, progress=progress, warn=say, minutes=done + minutes, device=device)
     else:
         run = train(coll.path, run_dir, cfg, progress=progress, warn=say)
-    say(f"3/4 sample: a series of {series} portraits (truncation {truncation})")
+    say(f"3/5 sample: a series of {series} portraits (truncation {truncation})")
     renders = out / "renders"
     paths = sample(run, range(series), renders, truncation=truncation, progress=progress)
     keys = _demo_keys(out)
-    say(f"4/4 finish: {paths[0].name} signed with the GAN objective, printed at {DEMO_PRINT}, with its provenance "
+    say(f"4/5 finish: {paths[0].name} signed with the GAN objective, printed at {DEMO_PRINT}, with its provenance "
         f"record, XMP and a C2PA manifest signed by the identity in {keys}")
     art = finish(paths[0], out / "artworks", FinishOptions(printing=PrintConfig(size=DEMO_PRINT), keys=keys,
                                                            title=f"belamy demo, seed {paths[0].stem[4:]}"),
                  device=device, force=True)
-    return DemoResult(coll.path, run.path, renders, renders / "grid.png", art.artwork, keys)
+    book = ledger.init_once(out / "ledger", keys)
+    index, _ = ledger.mint_once(book, art.artwork, keys)
+    public = ledger.export(book, out / "ledger-public")
+    say(f"5/5 record: minted on the ledger in {book} (entry {index}), published in {public}")
+    return DemoResult(coll.path, run.path, renders, renders / "grid.png", art.artwork, keys, public)
 
 
 DEMO_PRINT = "1024px"  # 16x the 64 px render: the most finish allows, and room for a signature that reads

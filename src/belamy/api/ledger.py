@@ -106,6 +106,22 @@ def mint(path: str | Path, artwork: str | Path, owner: str | None = None, owner_
         led.close()
 
 
+def init_once(path: str | Path, keys: Path | None = None) -> Path:
+    """The ledger at `path`, made (kept by `keys`) if there is none yet: for scripts that re-run."""
+    if not (Path(path) / INFO).is_file():
+        init(path, keys)
+    return Path(path)
+
+
+def mint_once(path: str | Path, artwork: str | Path, keys: Path | None = None) -> tuple[int, bool]:
+    """(the artwork's mint entry, whether it was minted now): minted unless the ledger already holds
+    it, so a script killed between minting and noting it can simply run again."""
+    entries = history(path, artwork)["artwork"]["entries"]
+    if entries:
+        return int(entries[0]["index"]), False
+    return mint(path, artwork, keys=keys)[0], True
+
+
 def transfer(path: str | Path, artwork: str | Path, to: str, to_key: str | Path, keys: Path | None = None,
              log_keys: Path | None = None, price: str | None = None) -> tuple[int, ArtworkId]:
     """Transfer `artwork` to `to`: signed by the current owner's key (`keys`), checkpointed by the

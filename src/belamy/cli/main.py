@@ -37,6 +37,7 @@ def _register() -> None:
     from belamy.cli import ledger as ledger_cli
     from belamy.cli import nft as nft_cli
     from belamy.cli import poses as poses_cli
+    from belamy.cli import recipe as recipe_cli
     from belamy.cli import studio as studio_cli
     from belamy.cli import share as share_cli
     from belamy.cli import train as train_cli
@@ -52,6 +53,7 @@ def _register() -> None:
     share_cli.register(app)
     nft_cli.register(app)
     studio_cli.register(app)
+    recipe_cli.register(app)
 
 
 _register()

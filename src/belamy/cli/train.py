@@ -296,7 +296,7 @@ def demo_cmd(
                                help="cpu-quick-64 (the default, 64 px), cpu-128 (128 px, ~4x slower per image) "
                                     "or any training preset."),
 ) -> None:
-    """Run the whole pipeline on the built-in demo portraits: collect, train, sample, finish."""
+    """Run the whole pipeline on the built-in demo portraits: collect, train, sample, finish, mint."""
     from belamy.api.demo import run_demo
 
     res = run_demo(out, minutes=minutes, count=count, device=device, preset=preset,
@@ -306,4 +306,6 @@ def demo_cmd(
     console.print(f"run:            {res.run}  (previews in {res.run / 'samples'}, curves {res.run / 'curves.png'})")
     console.print(f"renders:        {res.renders}")
     console.print(f"contact sheet:  {res.contact_sheet}")
-    console.print(f"artwork:        {res.artwork}  (check it: belamy verify {res.artwork} --keys {res.keys})")
+    console.print(f"artwork:        {res.artwork}")
+    console.print(f"ledger:         {res.ledger}")
+    console.print(f"check it:       belamy verify {res.artwork} --keys {res.keys} --ledger {res.ledger}")
