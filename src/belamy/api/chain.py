@@ -4,9 +4,10 @@ Wires the steps of a chain config (`chain.config`): poses from the procedural sa
 collection (data), drawn as stick figures (data), translated by a pix2pix run (generate), and, with an `[upscale]` table, each translation through
 a super-resolution run (refine, through `api.upscale.SRUpscaler`). Render
 i is a pure function of (config, i): the indices are split into fixed batches, so a chain
-resumes by redoing only the renders whose record is missing (the record is written after its
-PNG, each atomically: a kill -9 leaves at most one render to redo), and shards take whole
-batches (`--shard K/N`, or torchrun's RANK/WORLD_SIZE).
+resumes by redoing only the renders whose record is missing (a batch's PNGs are in place, whole
+and fsynced, before any of its records: a kill -9 leaves at most one batch to redo), and
+shards take whole batches (`--shard K/N`, or torchrun's RANK/WORLD_SIZE). The sticks of the next
+batch are drawn, and the files of the last batch written, in threads beside the generator.
 
     OUT/chain.json                 the resolved config and the run's generator sha256
     OUT/renders/chain-000042.png   + .record.json (pose, stick settings, generator sha256, and the
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import json
 import os
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -28,18 +30,22 @@ from belamy.chain.config import ChainConfig, read_chain_config
 from belamy.core import atomic
 from belamy.core.device import pick_device
 from belamy.core.errors import BelamyError
-from belamy.core.png import save_png
+from belamy.core.png import png_bytes
 from belamy.core.progress import make_progress
 from belamy.data.pose_collection import PoseCollection
 from belamy.data.pose_sampler import PoseSamplerConfig, sample_poses
 from belamy.data.stick import StickConfig, render_stick
-from belamy.generate.records import RECORD_SUFFIX, render_record, save_render
+from belamy.chain.writer import BatchWriter
+from belamy.generate.records import RECORD_KEY, RECORD_SUFFIX, render_record
 from belamy.api.upscale import SRUpscaler, replay_upscale
 from belamy.generate.translate import reproduce_chain, translate_arrays
 from belamy.models.run import Run
 from belamy.refine.upscale import TileConfig, tile_count
 
 CHAIN_FILE = "chain.json"
+# zlib level of the chain's PNGs: level 1 encodes smooth renders about twice as fast as Pillow's
+# default 6, for files some 15% larger; PNG is lossless, so the pixels are the same
+PNG_LEVEL = 1
 
 
 @dataclass
@@ -81,8 +87,10 @@ def stick_config(cfg: ChainConfig, size: int) -> StickConfig:
 
 
 def run_chain(config: str | os.PathLike[str] | ChainConfig, out: str | os.PathLike[str], shard: tuple[int, int] = (0, 1),
-              device: str = "auto", progress: bool | None = None) -> ChainResult:
-    """Render the chain `config` into `out` (this shard's indices), skipping renders already made."""
+              device: str = "auto", progress: bool | None = None, overlap: bool = True) -> ChainResult:
+    """Render the chain `config` into `out` (this shard's indices), skipping renders already made.
+    `overlap=False` draws and writes in turn with the generator instead of beside it (the same
+    files; for comparisons)."""
     cfg = config if isinstance(config, ChainConfig) else read_chain_config(config)
     out = Path(out)
     run = Run.open(cfg.translate.run)
@@ -112,27 +120,60 @@ def run_chain(config: str | os.PathLike[str] | ChainConfig, out: str | os.PathLi
     mine = [b for k, b in enumerate(batches) if k % shard[1] == shard[0]]
     total = sum(len(b) for b in mine)
     rendered = 0
+    todo = []  # (batch, its renders without a record)
+    for batch in mine:
+        missing = [i for i in batch if not (renders / f"{name(i)}{RECORD_SUFFIX}").is_file()]
+        if missing:
+            todo.append((batch, missing))
+
+    def draw(batch: list[int]) -> np.ndarray:
+        return np.stack([render_stick(poses[i], sticks_cfg) for i in batch])  # (b, R, R, 3)
+
+    def drawn_later(batch: list[int]) -> Future[np.ndarray]:
+        if overlap:
+            return drawer.submit(draw, batch)
+        done: Future[np.ndarray] = Future()
+        done.set_result(draw(batch))
+        return done
+
     bar = make_progress(enabled=progress)
-    with bar:
+    # three lanes: the next batch's sticks drawn in a thread while the generator runs, and the
+    # last batch's files written in another (`chain.writer`); render i's pixels are the same
+    drawer = ThreadPoolExecutor(1, thread_name_prefix="belamy-chain-sticks")
+    with bar, BatchWriter(background=overlap) as writer, drawer:
         task = bar.add_task("chain", total=total)
-        for batch in mine:
-            missing = [i for i in batch if not (renders / f"{name(i)}{RECORD_SUFFIX}").is_file()]
-            if missing:
-                drawn = np.stack([render_stick(poses[i], sticks_cfg) for i in batch])  # (b, R, R, 3)
-                made = translate_arrays(G, drawn, batch=len(batch))
-                for i in missing:
-                    j = i - batch[0]
-                    if cfg.output.sticks:
-                        save_png(drawn[j], sticks / f"{name(i)}.png")
-                    extra = {} if up is None else {"upscale": up.describe()}
-                    record = render_record(run, "chain", dev, index=i, batch=[batch[0], batch[-1] + 1],
-                                           pose=_flat(poses[i]), pose_source=source, stick=asdict(sticks_cfg),
-                                           **extra)
-                    arr = made[j] if up is None else _upscaled(up, made[j])
-                    save_render(arr, renders / f"{name(i)}.png", record)  # the record last: then it is done
-                rendered += len(missing)
+        bar.advance(task, total - sum(len(b) for b, _ in todo))
+        ahead = drawn_later(todo[0][0]) if todo else None
+        for k, (batch, missing) in enumerate(todo):
+            assert ahead is not None
+            drawn = ahead.result()
+            ahead = drawn_later(todo[k + 1][0]) if k + 1 < len(todo) else None
+            made = translate_arrays(G, drawn, batch=len(batch))
+            files, kept = [], []
+            for i in missing:
+                j = i - batch[0]
+                if cfg.output.sticks:
+                    kept.append((sticks / f"{name(i)}.png", drawn[j]))
+                extra = {} if up is None else {"upscale": up.describe()}
+                record = render_record(run, "chain", dev, index=i, batch=[batch[0], batch[-1] + 1],
+                                       pose=_flat(poses[i]), pose_source=source, stick=asdict(sticks_cfg), **extra)
+                files.append((renders / f"{name(i)}.png", made[j] if up is None else _upscaled(up, made[j]), record))
+            writer.put(_write_batch, files, kept)
+            rendered += len(missing)
             bar.advance(task, len(batch))
     return ChainResult(out, rendered, total - rendered, shard)
+
+
+def _write_batch(renders: list[tuple[Path, np.ndarray, dict[str, Any]]], sticks: list[tuple[Path, np.ndarray]]) -> None:
+    """A batch's renders (each PNG with its record embedded, and NAME.record.json, as
+    `records.save_render` writes them) and stick figures, with one durability barrier for the
+    batch (`atomic.write_staged`): every PNG in place before any of the batch's records."""
+    pngs = [(png, png_bytes(arr, {RECORD_KEY: json.dumps(rec)}, PNG_LEVEL)) for png, arr, rec in renders]
+    pngs += [(png, png_bytes(arr, None, PNG_LEVEL)) for png, arr in sticks]
+    records = [(png.with_name(png.stem + RECORD_SUFFIX),
+                (json.dumps(rec, indent=2, sort_keys=False, ensure_ascii=False) + "\n").encode("utf-8"))
+               for png, _, rec in renders]
+    atomic.write_staged([pngs, records])
 
 
 def _upscaler(cfg: ChainConfig, dev: Any) -> SRUpscaler | None:

@@ -11,9 +11,11 @@ import hashlib
 import json
 import os
 import tempfile
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 
 @contextmanager
@@ -53,6 +55,47 @@ def write_json(target: str | os.PathLike[str], obj: Any) -> None:
 
 def write_jsonl(target: str | os.PathLike[str], rows: list[dict[str, Any]]) -> None:
     write_text(target, "".join(json.dumps(r, ensure_ascii=False, sort_keys=False) + "\n" for r in rows))
+
+
+def write_staged(stages: Sequence[Sequence[tuple[Path, bytes]]], fsync_threads: int = 8) -> None:
+    """Write many files atomically with one durability barrier per stage, not two fsyncs a file.
+
+    Every file goes to a temporary sibling first; all of them are fsynced together (in threads,
+    so the filesystem commits them at once); then stage by stage the temporaries are renamed into
+    place and their directories fsynced. No file is ever torn, and a file of a later stage (a
+    render's record) is never on disk without every file of the earlier stages (its PNG).
+    """
+    tmps: list[tuple[Path, Path]] = []  # (temporary, target), in stage order
+    try:
+        mode = 0o666 & ~_umask()
+        for stage in stages:
+            for target, data in stage:
+                target = Path(target)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+                tmps.append((Path(tmp), target))
+                with os.fdopen(fd, "wb") as fh:
+                    fh.write(data)
+                    fh.flush()
+                os.chmod(tmp, mode)
+        if len(tmps) > 1 and fsync_threads > 1:
+            with ThreadPoolExecutor(min(fsync_threads, len(tmps))) as pool:
+                list(pool.map(_fsync_file, [t for t, _ in tmps]))
+        else:
+            for t, _ in tmps:
+                _fsync_file(t)
+        k = 0
+        for stage in stages:
+            moved = tmps[k:k + len(stage)]
+            for tmp, target in moved:
+                os.replace(tmp, target)
+            k += len(stage)
+            for folder in dict.fromkeys(target.parent for _, target in moved):
+                _fsync_dir(folder)
+    except BaseException:
+        for tmp, _ in tmps:
+            tmp.unlink(missing_ok=True)
+        raise
 
 
 def _fsync_file(path: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +21,19 @@ def save_png(arr: np.ndarray, path: Path, text: dict[str, str] | None = None) ->
         info.add_itxt(k, v)
     with atomic.atomic_path(path, suffix=".png") as tmp:
         Image.fromarray(arr).save(tmp, format="PNG", pnginfo=info)
+
+
+def png_bytes(arr: np.ndarray, text: dict[str, str] | None = None, compress_level: int = 6) -> bytes:
+    """(H, W, 3) uint8 -> the bytes of a PNG with `text` as iTXt chunks, for writers that place
+    files themselves (`atomic.write_staged`); a lower `compress_level` trades size for speed."""
+    from PIL.PngImagePlugin import PngInfo
+
+    info = PngInfo()
+    for k, v in (text or {}).items():
+        info.add_itxt(k, v)
+    buf = io.BytesIO()
+    Image.fromarray(arr).save(buf, format="PNG", pnginfo=info, compress_level=compress_level)
+    return buf.getvalue()
 
 
 def save_grid(images: np.ndarray, path: Path, cols: int | None = None) -> Path:
