@@ -22,7 +22,7 @@ def _pixels(img: Image.Image) -> np.ndarray:
 
 
 def test_collections_list_portraits_with_their_default_count() -> None:
-    assert DEMO_COLLECTIONS == {"portraits": 300, "figures": 400}
+    assert DEMO_COLLECTIONS == {"portraits": 300, "figures": 400, "sitter": 200}
 
 
 def test_same_seed_gives_identical_bytes() -> None:
@@ -108,3 +108,40 @@ def test_bad_count_or_size_is_a_belamy_error(kwargs: dict[str, int]) -> None:
     if "size" in kwargs:
         with pytest.raises(BelamyError):
             render_portrait(0, kwargs["size"])
+
+
+def test_sitter_collection_is_reproducible_and_named_sittings() -> None:
+    first = list(iter_demo("sitter", count=3, size=64))
+    assert [name for name, _ in first] == ["sitting-0000", "sitting-0001", "sitting-0002"]
+    again = list(iter_demo("sitter", count=3, size=64))
+    assert [im.tobytes() for _, im in first] == [im.tobytes() for _, im in again]
+    assert first[0][1].tobytes() != first[1][1].tobytes()
+
+
+def test_sitter_collection_is_one_person_in_different_sittings() -> None:
+    from dataclasses import asdict
+
+    sittings = [demo._sample_sitting(demo._rng(demo._image_seed(0, i))) for i in range(12)]
+    person = demo._person()
+    for s in sittings:  # the likeness never changes
+        assert s.face == person.face
+        assert (s.head.rx, s.head.ry) == (person.head.rx, person.head.ry)
+        for key in ("skin", "hair", "eye"):
+            assert np.array_equal(getattr(s, key), getattr(person, key))
+        assert (s.hair_style, s.hair_length, s.jaw_square, s.jaw_taper, s.brow, s.beard) == (
+            person.hair_style, person.hair_length, person.jaw_square, person.jaw_taper, person.brow, person.beard)
+        assert abs(s.head.turn) <= 0.4 and abs(s.head.tilt) <= 0.14
+    # while the sittings differ: pose, light, setting, clothes
+    assert len({round(s.head.turn, 6) for s in sittings}) > 6
+    assert {s.light for s in sittings} == {-1.0, 1.0}
+    assert len({s.background for s in sittings}) > 1
+    assert len({tuple(np.round(s.cloth, 6)) for s in sittings}) > 6
+    assert asdict(sittings[0]) != asdict(sittings[1])
+    images = [_pixels(img) for _, img in iter_demo("sitter", count=8, size=64)]
+    assert min(np.abs(a - b).mean() for a, b in zip(images, images[1:])) > 3
+
+
+def test_sitter_is_drawn_from_its_own_seed_not_from_the_portraits() -> None:
+    portraits = [img.tobytes() for _, img in iter_demo("portraits", count=2, size=64)]
+    sittings = [img.tobytes() for _, img in iter_demo("sitter", count=2, size=64)]
+    assert not set(portraits) & set(sittings)

@@ -106,10 +106,10 @@ def mint(path: str | Path, artwork: str | Path, owner: str | None = None, owner_
         led.close()
 
 
-def init_once(path: str | Path, keys: Path | None = None) -> Path:
+def init_once(path: str | Path, keys: Path | None = None, origin: str | None = None) -> Path:
     """The ledger at `path`, made (kept by `keys`) if there is none yet: for scripts that re-run."""
     if not (Path(path) / INFO).is_file():
-        init(path, keys)
+        init(path, keys, origin)
     return Path(path)
 
 

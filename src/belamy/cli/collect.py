@@ -25,7 +25,7 @@ def collect_cmd(
     size: int = typer.Option(256, "--size", help="Image size in pixels: a power of two from 32 to 1024."),
     fit: str = typer.Option("crop", "--fit", help="Non-square images: crop (centre), pad or stretch."),
     background: str = typer.Option("white", "--background", help="Colour behind transparency and padding."),
-    demo: Optional[str] = typer.Option(None, "--demo", help="Add a built-in demo collection: portraits, or figures (full-body, each with its pose)."),
+    demo: Optional[str] = typer.Option(None, "--demo", help="Add a built-in demo collection: portraits, figures (full-body, each with its pose), or sitter (one person in 200 sittings)."),
     demo_count: Optional[int] = typer.Option(None, "--demo-count", help="How many demo images (default: all)."),
     credits: Optional[Path] = typer.Option(None, "--credits", help="CSV or JSON-lines sidecar with file/url, title, author, date, license, source_url."),
     license: Optional[str] = typer.Option(None, "--license", help="SPDX licence for images the credits don't cover."),

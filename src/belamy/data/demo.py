@@ -1,4 +1,4 @@
-"""Built-in demo collections: a gallery of procedurally painted portraits (and `figures`).
+"""Built-in demo collections: a gallery of procedurally painted portraits (and `figures`, `sitter`).
 
 belamy turns a collection of images into a series of GAN-made artworks. New users, the test suite,
 CI and the docs all need a collection to run that pipeline on, without downloading anything and
@@ -11,13 +11,18 @@ Rendering is cheap on purpose (roughly 20-30 ms per 256 px image on one slow cor
 drawn with PIL at twice the size and downsampled for antialiasing, the lighting comes from a
 blurred relief map, and the brushwork is one vectorised pass of short oriented strokes whose
 colours are picked up from the picture beneath.
+
+`sitter` is a series of one person instead of a gallery: the face, head, skin, hair and eyes are
+drawn once from `SITTER_SEED`, and only what changes between sittings is drawn per image (the
+pose of the head within limits, the light, the setting, the clothes, the varnish, the brushwork),
+so a model trained on it learns one likeness (the `instantiation` recipe's self-portrait).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any
 
@@ -26,7 +31,8 @@ from PIL import Image, ImageChops, ImageDraw, ImageFilter
 
 from belamy.core.errors import BelamyError
 
-DEMO_COLLECTIONS: dict[str, int] = {"portraits": 300, "figures": 400}  # figures: see demo_figures
+DEMO_COLLECTIONS: dict[str, int] = {"portraits": 300, "figures": 400, "sitter": 200}  # figures: see demo_figures
+SITTER_SEED = 2019  # the one person of the `sitter` collection
 
 _MIN_SIZE = 16
 _TAU = 2.0 * math.pi
@@ -66,7 +72,20 @@ def render_portrait(seed: int, size: int = 256) -> Image.Image:
     if size < _MIN_SIZE:
         raise BelamyError(f"demo portraits need size >= {_MIN_SIZE}, got {size}")
     rng = _rng(seed)
-    sitter = _sample_sitter(rng)
+    return _paint(rng, _sample_sitter(rng), size)
+
+
+def render_sitting(seed: int, size: int = 256) -> Image.Image:
+    """Paint one sitting of the `sitter` collection's person: the likeness is fixed, `seed` picks
+    the pose, light, setting, clothes, varnish and brushwork."""
+    if size < _MIN_SIZE:
+        raise BelamyError(f"demo portraits need size >= {_MIN_SIZE}, got {size}")
+    rng = _rng(seed)
+    return _paint(rng, _sample_sitting(rng), size)
+
+
+def _paint(rng: np.random.Generator, sitter: _Sitter, size: int) -> Image.Image:
+    """The sitter painted: backdrop, figure, light, frame, varnish and brushwork (draws from `rng`)."""
     painter = _Painter(_background(rng, sitter, max(8, size // 2)), size)
     _draw_sitter(painter, sitter, rng)
     img = _light(painter, sitter)
@@ -83,7 +102,7 @@ def iter_demo(
 
     `count` defaults to the collection's size in `DEMO_COLLECTIONS`; image `i` is painted from a
     seed derived from `(seed, i)`, so a longer run starts with the same images as a shorter one.
-    The `figures` collection names its images `figure-{i:04d}`.
+    The `figures` collection names its images `figure-{i:04d}`, `sitter` its `sitting-{i:04d}`.
     Bad arguments raise `BelamyError` at the call, before any image is painted.
     """
     return ((ident, image) for ident, image, _ in iter_demo_items(name, count, seed, size))
@@ -108,6 +127,8 @@ def iter_demo_items(
     if name == "figures":
         figures = demo_figures.iter_figures(total, seed, size)
         return ((ident, image, {"pose": demo_figures.pose_values(pose)}) for ident, image, pose in figures)
+    if name == "sitter":
+        return ((f"sitting-{i:04d}", render_sitting(_image_seed(seed, i), size), {}) for i in range(total))
     return (
         (f"portrait-{i:04d}", render_portrait(_image_seed(seed, i), size), {}) for i in range(total)
     )
@@ -325,6 +346,69 @@ def _sample_sitter(rng: np.random.Generator) -> _Sitter:
         wall=_jitter(rng, _WALLS[int(rng.integers(0, len(_WALLS)))], 0.1),
         drape=_jitter(rng, _DRAPES[int(rng.integers(0, len(_DRAPES)))], 0.08),
         oval=bool(rng.random() < 0.18),
+        light=float(rng.choice([-1.0, 1.0])),
+        varnish=float(rng.uniform(0.25, 0.7)),
+    )
+
+
+@lru_cache(maxsize=1)
+def _person() -> _Sitter:
+    """The `sitter` collection's one person: a young woman with a dark bob and a fringe, fair skin and
+    blue-grey eyes, in the manner of Ai-Da. Her pose, setting and clothes here are placeholders that
+    `_sample_sitting` replaces for each sitting."""
+    rng = _rng(SITTER_SEED)
+    ry = 0.2
+    head = _Head(x=0.5, y=0.38, rx=ry * 0.78, ry=ry, tilt=0.0, turn=0.0)
+    return _Sitter(
+        head=head,
+        face=_sample_face(rng, gowned=True, old=False),
+        jaw_square=2.2,
+        jaw_taper=0.28,
+        skin=_jitter(rng, _SKIN[1], 0.02),
+        hair=_HAIR["dark"],
+        hair_style="long",
+        hair_length=1.45,
+        eye=_EYES[3],
+        smile=0.015,
+        brow=0.035,
+        beard=False,
+        clothes="dress",
+        cloth=_DRESSES[1],
+        cloth2=_DRESSES[5],
+        shoulders=(head.x, head.y + ry * 1.3, 0.4, 0.4),
+        background="plain",
+        wall=_WALLS[0],
+        drape=_DRAPES[0],
+        oval=False,
+        light=1.0,
+        varnish=0.4,
+    )
+
+
+def _sample_sitting(rng: np.random.Generator) -> _Sitter:
+    """One sitting of `_person()`: the same face, head, skin, hair and eyes; the head's place,
+    tilt and turn (within limits), the light side, the setting and the clothes drawn anew."""
+    p = _person()
+    turn = float(rng.choice([-1, 1]) * rng.uniform(0.0, 0.4) * (rng.random() < 0.85))
+    head = replace(p.head, x=float(0.5 + np.clip(rng.normal(0, 0.03), -0.06, 0.06)),
+                   y=float(rng.uniform(0.35, 0.41)), tilt=float(np.clip(rng.normal(0, 0.06), -0.14, 0.14)),
+                   turn=turn)
+    clothes = str(_pick(rng, ["dress", "gown", "collar"], [5, 2, 2]))
+    palette = _DRESSES if clothes in ("dress", "gown") else _COATS
+    width = float(rng.uniform(0.37, 0.45))
+    asym = 1.0 + 0.35 * head.turn
+    return replace(
+        p,
+        head=head,
+        clothes=clothes,
+        cloth=_jitter(rng, palette[int(rng.integers(0, len(palette)))], 0.08),
+        cloth2=_jitter(rng, _DRESSES[int(rng.integers(0, len(_DRESSES)))], 0.08),
+        shoulders=(head.x + float(rng.normal(0, 0.015)), head.y + head.ry * float(rng.uniform(1.24, 1.36)),
+                   width * asym, width / asym),
+        background=str(_pick(rng, ["plain", "curtain", "landscape"], [5, 2, 2])),
+        wall=_jitter(rng, _WALLS[int(rng.integers(0, len(_WALLS)))], 0.1),
+        drape=_jitter(rng, _DRAPES[int(rng.integers(0, len(_DRAPES)))], 0.08),
+        oval=bool(rng.random() < 0.12),
         light=float(rng.choice([-1.0, 1.0])),
         varnish=float(rng.uniform(0.25, 0.7)),
     )
