@@ -96,5 +96,7 @@ def test_finish_and_rerender_replay_the_upscale(runs, tmp_path: Path):
     res = finish(out / "renders" / "chain-000001.png", tmp_path / "art",
                  FinishOptions(signature=None, printing=PrintConfig(size="64px"), keys=tmp_path / "keys"))
     assert json.dumps(res.record).count('"same_pixels": true') == 1
+    # the pix2pix run trained on a pairs folder: its targets' credits are the record's collection
+    assert res.record["collection"]["present"] and res.record["collection"]["credits"]
     _, same = rerender(res.artwork)
     assert same

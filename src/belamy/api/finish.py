@@ -35,6 +35,7 @@ from belamy.core.seeds import z_from_seed
 from belamy.core.version import code_version
 from belamy.data import names
 from belamy.data.collection import MANIFEST_FILE, Collection
+from belamy.data.pairs import Pairs, is_pairs
 from belamy.finish.printing import MIME, SUFFIX, PrintConfig, encode, print_pixels, upscale
 from belamy.finish.signature import SignatureConfig, sign
 from belamy.generate.records import RECORD_KEY, RECORD_SUFFIX, recorded_run
@@ -189,7 +190,8 @@ def _collection(run: Run | None) -> tuple[dict[str, Any], Path | None]:
     out: dict[str, Any] = {"path": names.readable(info.get("collection", "")), "images": info.get("collection_count"),
                            "manifest_digest": info.get("collection_manifest_sha")}
     try:
-        coll = Collection.open(names.local_path(info["collection"]))
+        where = names.local_path(info["collection"])
+        coll = Pairs.open(where).target if is_pairs(where) else Collection.open(where)  # pairs: the targets are the works
     except (BelamyError, KeyError, OSError):
         out["present"] = False
         return out, None

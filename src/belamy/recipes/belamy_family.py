@@ -28,7 +28,15 @@ from belamy.core.grid import labelled_rows
 from belamy.data.collect import collect
 from belamy.finish.printing import PrintConfig
 from belamy.generate.series import SeriesConfig
-from belamy.recipes.base import Context, Made, Recipe, Step, picture_path, recipe_keys, train_step
+from belamy.recipes.base import (
+    Context,
+    Made,
+    Recipe,
+    Step,
+    picture_path,
+    recipe_keys,
+    train_step,
+)
 from belamy.studio.dscore import DScorer
 
 SIZE = 64  # the default preset's resolution

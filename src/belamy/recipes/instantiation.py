@@ -40,7 +40,15 @@ from belamy.metrics.originality import NEAR_COPY
 from belamy.models.run import Run
 from belamy.provenance.keys import init_keys
 from belamy.provenance.record import record_sha256
-from belamy.recipes.base import Context, Made, Recipe, Step, picture_path, recipe_keys, train_step
+from belamy.recipes.base import (
+    Context,
+    Made,
+    Recipe,
+    Step,
+    picture_path,
+    recipe_keys,
+    train_step,
+)
 from belamy.refine.brush import BrushConfig
 
 DEFAULT_MINUTES = 14.0

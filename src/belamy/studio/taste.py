@@ -90,7 +90,9 @@ class Taste:
     accuracy: Accuracy
 
     def predict(self, X: np.ndarray) -> np.ndarray:
-        return np.clip(self.model.predict(X), 1.0, 5.0)
+        """Predicted stars, squashed into (1, 5) without ties: the raw ridge prediction can leave
+        the scale, and a hard clip would tie every render past it when sorting by taste."""
+        return 3.0 + 2.0 * np.tanh((self.model.predict(X) - 3.0) / 2.0)
 
 
 def learn(X: np.ndarray, y: np.ndarray) -> Taste | None:
