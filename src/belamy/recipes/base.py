@@ -210,3 +210,55 @@ def recipe_keys(ctx: Context, name: str = "belamy recipe") -> Path:
     if not (keys / "signer.key").is_file():
         init_keys(keys, name)
     return keys
+
+
+# -- what the recipes share to show and check their steps -----------------------------------------
+def latest_preview(run_dir: Path) -> Path | None:
+    """A run's last preview grid (RUN/samples/fakes-kimgNNNNNN.NNN.png: the names sort by kimg)."""
+    previews = sorted((Path(run_dir) / "samples").glob("fakes-kimg*.png"))
+    return previews[-1] if previews else None
+
+
+def trained(run_dir: Path) -> str:
+    """", N steps (K kimg)" from a run's stats, or nothing: what a training step's summary adds."""
+    from belamy.models.run import Run
+
+    stats = Run.open(run_dir).stats()
+    last = stats[-1] if stats else {}
+    return f", {last['step']} steps ({last['kimg']:g} kimg)" if "step" in last and "kimg" in last else ""
+
+
+def save_picture(im: Any, path: Path, side: int | None = None) -> Path:
+    """A step's picture (a PIL image, or an (H, W, 3) array) as PNG, resized to `side` x `side`."""
+    from PIL import Image
+
+    im = Image.fromarray(im) if not isinstance(im, Image.Image) else im
+    im = im.convert("RGB")
+    if side is not None:
+        im = im.resize((side, side), Image.Resampling.LANCZOS)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    im.save(path, format="PNG", optimize=True)
+    return path
+
+
+def marked_grid(images: list[Any], chosen: int, path: Path, cell: int = 128) -> Path:
+    """Renders as a contact sheet, the chosen one framed in gold: how a step shows its pick."""
+    from PIL import ImageDraw
+
+    from belamy.core.grid import make_grid
+
+    cols, pad = min(8, len(images)), 4
+    sheet = make_grid(images, cols=cols, cell=cell, pad=pad)
+    r, c = divmod(chosen, cols)
+    x, y = pad + c * (cell + pad), pad + r * (cell + pad)
+    ImageDraw.Draw(sheet).rectangle([x - 3, y - 3, x + cell + 2, y + cell + 2], outline=(222, 180, 60), width=3)
+    return save_picture(sheet, path)
+
+
+def check_verified(artworks: list[Path], keys: Path) -> None:
+    """Every finished artwork verifies against the recipe's identity, or one line naming those that do not."""
+    from belamy.api.finish import verify
+
+    failed = [f"{a.name} ({v.status})" for a in artworks if (v := verify(a, keys=keys)).exit_code != 0]
+    if failed:
+        raise BelamyError(f"finished artworks that do not verify: {', '.join(failed)}: see `belamy verify`")

@@ -23,8 +23,7 @@ from belamy.api import ledger as ledger_api
 from belamy.api.certificate import certificate
 from belamy.api.config import DEFAULT_PRESET, resolve_train_config
 from belamy.api.explore import series
-from belamy.api.finish import FinishOptions, finish, verify
-from belamy.core.grid import labelled_rows
+from belamy.api.finish import FinishOptions, finish
 from belamy.data.collect import collect
 from belamy.finish.printing import PrintConfig
 from belamy.generate.series import SeriesConfig
@@ -33,9 +32,14 @@ from belamy.recipes.base import (
     Made,
     Recipe,
     Step,
+    check_verified,
+    latest_preview,
+    marked_grid,
     picture_path,
     recipe_keys,
+    save_picture,
     train_step,
+    trained,
 )
 from belamy.studio.dscore import DScorer
 
@@ -59,10 +63,9 @@ def _train(ctx: Context) -> Made:
     minutes = ctx.minutes_for(TRAIN_SHARE)
     cfg = resolve_train_config(preset=DEFAULT_PRESET, minutes=minutes, device=ctx.device, preview_kimg=1.0)
     run = train_step(ctx, ctx.done["portraits"].artefacts["collection"], ctx.path("run"), cfg)
-    previews = sorted((run.path / "samples").glob("*.png"))
     pic = picture_path(ctx, 2, "train")
-    shutil.copyfile(previews[-1] if previews else run.path / "curves.png", pic)
-    return Made(f"{minutes:.1f} min of {DEFAULT_PRESET}",
+    shutil.copyfile(latest_preview(run.path) or run.path / "curves.png", pic)
+    return Made(f"{minutes:.1f} min of {DEFAULT_PRESET}{trained(run.path)}",
                 {"run": run.path, "generator": run.path / "generator.safetensors"}, pic)
 
 
@@ -83,20 +86,10 @@ def _pick(ctx: Context) -> Made:
     scores = [scorer.score(run, p)[0] for p in renders]
     best = int(np.argmax(scores))
     pic = picture_path(ctx, 4, "pick")
-    cells = [_framed(np.asarray(Image.open(p).convert("RGB")), i == best) for i, p in enumerate(renders)]
-    labelled_rows([("the discriminator's\npick, framed", cells)], label_width=130).save(pic)
+    marked_grid([np.asarray(Image.open(p).convert("RGB")) for p in renders], best, pic)
     return Made(f"{renders[best].name}: the discriminator's highest score of the {len(renders)} ({scores[best]:.2f}; "
                 f"lowest {min(scores):.2f})", {"pick": renders[best]}, pic,
                 facts={"scores": [round(s, 4) for s in scores], "pick": str(renders[best])})
-
-
-def _framed(cell: np.ndarray, picked: bool, width: int = 3) -> np.ndarray:
-    """The cell with a gold frame if it is the pick, else a dark one of the same width."""
-    out = np.pad(cell, ((width, width), (width, width), (0, 0)))
-    if picked:
-        out[:width], out[-width:], out[:, :width], out[:, -width:] = (230, 190, 60), (230, 190, 60), (230, 190, 60), \
-            (230, 190, 60)
-    return out
 
 
 def _finish(ctx: Context) -> Made:
@@ -105,12 +98,9 @@ def _finish(ctx: Context) -> Made:
     title = f"{TITLE}, {pick.stem}"
     art = finish(pick, ctx.path("artwork"), FinishOptions(printing=PrintConfig(size=PRINT), keys=keys, title=title),
                  device=ctx.device, force=True)
-    verdict = verify(art.artwork, keys=keys)
-    if verdict.exit_code != 0:
-        raise RuntimeError(f"the finished artwork does not verify: {verdict.to_dict()}")
-    pic = picture_path(ctx, 5, "finish")
+    check_verified([art.artwork], keys)
     with Image.open(art.artwork) as im:
-        im.convert("RGB").resize((512, 512), Image.Resampling.LANCZOS).save(pic)
+        pic = save_picture(im, picture_path(ctx, 5, "finish"), side=512)
     return Made(f"'{title}' printed at {PRINT}, signed with the GAN objective, C2PA-signed; verifies",
                 {"artwork": art.artwork, "record": art.record_path}, pic)
 

@@ -23,7 +23,7 @@ from PIL import Image
 
 from belamy.api.chain import run_chain
 from belamy.api.config import resolve_train_config
-from belamy.api.finish import FinishOptions, finish, verify
+from belamy.api.finish import FinishOptions, finish
 from belamy.api.poses import sample_poses_to
 from belamy.api.upscale import SRUpscaler
 from belamy.chain.config import (
@@ -46,9 +46,11 @@ from belamy.recipes.base import (
     Made,
     Recipe,
     Step,
+    check_verified,
     picture_path,
     recipe_keys,
     train_step,
+    trained,
 )
 
 DEFAULT_MINUTES = 11.0
@@ -135,7 +137,7 @@ def _pix2pix(ctx: Context) -> Made:
     pic = picture_path(ctx, 3, "pix2pix")
     labelled_rows([("stick figure", list(sticks)), ("pix2pix", list(made)), ("painted", targets)],
                   label_width=110).save(pic)
-    step = _run_step(run.path)
+    step = trained(run.path)
     return Made(f"{minutes:.1f} min of {P2P_PRESET} (U-Net G, PatchGAN D, L1 + GAN){step}",
                 {"run": run.path, "generator": run.path / "generator.safetensors"}, pic)
 
@@ -161,22 +163,13 @@ def _sr(ctx: Context) -> Made:
     pic = picture_path(ctx, 4, "sr")
     labelled_rows([(label, [_cell(a, SR_SIZE) for a in images]) for label, images in rows], label_width=110).save(pic)
     return Made(f"{minutes:.1f} min of {SR_PRESET} (--degrade light; the GAN joins at {gan_start:g} kimg)"
-                f"{_run_step(run.path)}", {"run": run.path, "generator": run.path / "generator.safetensors"}, pic)
+                f"{trained(run.path)}", {"run": run.path, "generator": run.path / "generator.safetensors"}, pic)
 
 
 def _cell(arr: np.ndarray, side: int) -> np.ndarray:
     if arr.shape[0] == side:
         return arr
     return np.asarray(Image.fromarray(arr).resize((side, side), Image.Resampling.NEAREST))
-
-
-def _run_step(run: Path) -> str:
-    """", N steps (K kimg)" from the run's stats, or nothing."""
-    from belamy.models.run import Run
-
-    stats = Run.open(run).stats()
-    last = stats[-1] if stats else {}
-    return f", {last['step']} steps ({last['kimg']:g} kimg)" if "step" in last and "kimg" in last else ""
 
 
 def _poses(ctx: Context) -> Made:
@@ -365,9 +358,7 @@ def _finish(ctx: Context) -> Made:
                                                           title=f"{TITLE} {rank:02d} ({Path(name).stem})"),
                          force=True).artwork
         arts.append(art)
-    failed = [a.name for a in arts if verify(a, keys=keys).exit_code != 0]
-    if failed:
-        raise RuntimeError(f"finished artworks that do not verify: {', '.join(failed)}")
+    check_verified(arts, keys)
     pic = picture_path(ctx, 8, "finish")
     make_grid([_thumb(a) for a in arts], cols=min(5, len(arts))).save(pic)
     return Made(f"{len(arts)} artworks printed at {PRINT}, signed with the GAN objective, with provenance records "

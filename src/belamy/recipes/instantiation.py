@@ -13,6 +13,7 @@ re-run (even after a kill between a mint and the recipe's own record of it) neve
 
 from __future__ import annotations
 
+import importlib.util
 import json
 from pathlib import Path
 from typing import Any
@@ -25,12 +26,12 @@ from belamy.api.brush import brush
 from belamy.api.config import resolve_train_config
 from belamy.api.explore import MorphConfig, ProjectConfig, morph
 from belamy.api.finish import FinishOptions, finish
-from belamy.api.finish import verify as verify_artwork
 from belamy.api.nft import NftOptions
 from belamy.api.nft import export as nft_export
 from belamy.api.sample import sample
 from belamy.core.errors import BelamyError
 from belamy.core.grid import make_grid
+from belamy.core.png import save_png
 from belamy.data.collect import collect
 from belamy.data.collection import Collection
 from belamy.data.demo_paint import render_paint_photo
@@ -45,9 +46,14 @@ from belamy.recipes.base import (
     Made,
     Recipe,
     Step,
+    check_verified,
+    latest_preview,
+    marked_grid,
     picture_path,
     recipe_keys,
+    save_picture,
     train_step,
+    trained,
 )
 from belamy.refine.brush import BrushConfig
 
@@ -91,7 +97,7 @@ def build() -> Recipe:
 
 def _sitter(ctx: Context) -> Made:
     coll = collect(["demo://sitter"], ctx.path("collection"), size=SIZE, progress=ctx.progress)
-    pic = _save_picture(Image.open(coll.path / "preview.png"), picture_path(ctx, 1, "sitter"))
+    pic = save_picture(Image.open(coll.path / "preview.png"), picture_path(ctx, 1, "sitter"))
     skipped = len(coll.report.near_duplicates) if coll.report is not None else 0
     note = f" ({skipped} set aside as near duplicates of another sitting)" if skipped else ""
     return Made(f"{len(coll)} sittings of one sitter at {SIZE} px{note}", {"collection": coll.path}, pic,
@@ -103,12 +109,9 @@ def _train(ctx: Context) -> Made:
     cfg = resolve_train_config(preset=PRESET, minutes=minutes, device=ctx.device, preview_kimg=1.0,
                                checkpoint_minutes=1.0)
     run = train_step(ctx, ctx.done["sitter"].artefacts["collection"], ctx.path("run"), cfg)
-    stats = run.stats()
-    kimg = float(stats[-1].get("kimg", 0.0)) if stats else 0.0
-    grid = _latest_preview(run)
-    pic = _save_picture(Image.open(grid), picture_path(ctx, 2, "train")) if grid else None
-    return Made(f"{minutes:g} min of {PRESET}: {kimg:.1f} kimg", {"run": run.path}, pic,
-                {"kimg": round(kimg, 2), "minutes": minutes})
+    grid = latest_preview(run.path)
+    pic = save_picture(Image.open(grid), picture_path(ctx, 2, "train")) if grid else None
+    return Made(f"{minutes:g} min of {PRESET}{trained(run.path)}", {"run": run.path}, pic, {"minutes": minutes})
 
 
 def _self_portrait(ctx: Context) -> Made:
@@ -132,7 +135,7 @@ def _self_portrait(ctx: Context) -> Made:
     copies = [i for i, sc in enumerate(scores) if sc is not None and sc < NEAR_COPY]
     pool = [i for i in range(count) if i not in copies] or list(range(count))  # all copies: say so below
     best = min(pool, key=lambda i: distances[i])
-    pic = _marked_grid(arrays, best, picture_path(ctx, 3, "self-portrait"))
+    pic = marked_grid(arrays, best, picture_path(ctx, 3, "self-portrait"))
     score = "unchecked" if scores[best] is None else f"{scores[best]:.2f}"
     note = ("" if not copies else f"; {len(copies)} near copies passed over" if len(copies) < count
             else "; every render is a near copy of a sitting (train longer: --minutes)")
@@ -151,8 +154,8 @@ def _morph(ctx: Context) -> Made:
     coll = Collection.open(ctx.done["sitter"].artefacts["collection"])
     source = folder / "source.png"
     if not source.is_file():
-        _save_png(np.asarray(coll.images[SOURCE_INDEX]), source)
-    video = folder / ("morph.mp4" if _has_ffmpeg() else "morph.gif")
+        save_png(np.asarray(coll.images[SOURCE_INDEX]), source)
+    video = folder / ("morph.mp4" if importlib.util.find_spec("imageio_ffmpeg") else "morph.gif")
     steps = _projection_steps(ctx.minutes)
     cfg = MorphConfig(seconds=MORPH_SECONDS, fps=MORPH_FPS, size=MORPH_FRAME,
                       project=ProjectConfig(steps=steps, video=False))
@@ -174,7 +177,7 @@ def _brush(ctx: Context) -> Made:
     folder.mkdir(parents=True, exist_ok=True)
     photo = folder / "photo.png"
     if not photo.is_file():
-        _save_png(render_paint_photo(seed=7, size=512), photo)
+        save_png(render_paint_photo(seed=7, size=512), photo)
     portrait = ctx.done["self-portrait"].artefacts["self-portrait"]
     # on a 64 px render the default brushes (4 % of the side, then half, then a quarter) are 1-3 px wide:
     # two broader ones, so the strokes still read once the print is upscaled
@@ -182,7 +185,7 @@ def _brush(ctx: Context) -> Made:
     res = brush(portrait, photo, folder, cfg, force=True, progress=ctx.progress)
     cells = [np.asarray(Image.open(p).convert("RGB").resize((256, 256), Image.Resampling.LANCZOS))
              for p in (portrait, photo, res.composite)]
-    pic = _save_picture(make_grid(cells, cols=3, pad=4), picture_path(ctx, 5, "brush"))
+    pic = save_picture(make_grid(cells, cols=3, pad=4), picture_path(ctx, 5, "brush"))
     return Made(f"{res.record['strokes']} strokes with the photo's paint over the figure", {
         "composite": res.composite, "layer": res.layer, "record": res.record_path, "photo": photo}, pic)
 
@@ -192,14 +195,11 @@ def _finish(ctx: Context) -> Made:
     composite = ctx.done["brush"].artefacts["composite"]
     res = finish(composite, ctx.path("artwork"), FinishOptions(printing=PrintConfig(size=PRINT), keys=keys,
                                                                title=TITLE), force=True)
-    verdict = verify_artwork(res.artwork, keys=keys)
-    if verdict.status != "verified":
-        raise BelamyError(f"the finished {res.artwork} does not verify ({verdict.status}): see `belamy verify`")
+    check_verified([res.artwork], keys)
     with Image.open(res.artwork) as im:
-        pic = _save_picture(im.convert("RGB").resize((512, 512), Image.Resampling.LANCZOS),
-                            picture_path(ctx, 6, "finish"))
+        pic = save_picture(im, picture_path(ctx, 6, "finish"), side=512)
         w, h = im.size
-    return Made(f"'{TITLE}', {w}x{h} px, signed by {res.record['signer']['name']}: {verdict.status}",
+    return Made(f"'{TITLE}', {w}x{h} px, signed by {res.record['signer']['name']}: verified",
                 {"artwork": res.artwork, "record": res.record_path, "c2pa": res.sidecar, "keys": keys}, pic,
                 {"record_sha256": record_sha256(res.record)})
 
@@ -276,20 +276,6 @@ def _thumb(arr: np.ndarray) -> np.ndarray:
     return arr[:k * 16, :k * 16].reshape(16, k, 16, k, 3).mean((1, 3))
 
 
-def _latest_preview(run: Run) -> Path | None:
-    """The run's last preview grid (RUN/samples/fakes-kimgNNNNNN.NNN.png: the names sort by kimg)."""
-    previews = sorted((run.path / "samples").glob("fakes-kimg*.png"))
-    return previews[-1] if previews else None
-
-
-def _has_ffmpeg() -> bool:
-    try:
-        import imageio_ffmpeg  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
 def _entries(led: Path, artwork: Path) -> list[dict[str, Any]]:
     return ledger_api.history(led, artwork)["artwork"]["entries"]
 
@@ -300,30 +286,6 @@ def _history_lines(led: Path, artwork: Path) -> list[str]:
         price = f" for {e['price']}" if e.get("price") else ""
         lines.append(f"#{e['index']} {e['type']}: to {e['owner']['name']}{price}")
     return lines
-
-
-def _save_png(arr: np.ndarray, path: Path) -> Path:
-    from belamy.core.png import save_png
-
-    save_png(np.ascontiguousarray(arr, dtype=np.uint8), path)
-    return path
-
-
-def _save_picture(im: Image.Image, path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    im.convert("RGB").save(path, format="PNG", optimize=True)
-    return path
-
-
-def _marked_grid(images: list[np.ndarray], chosen: int, path: Path, cell: int = 128) -> Path:
-    """The series as a contact sheet, the chosen render framed in gold."""
-    cols = min(8, len(images))
-    pad = 4
-    sheet = make_grid(images, cols=cols, cell=cell, pad=pad)
-    r, c = divmod(chosen, cols)
-    x, y = pad + c * (cell + pad), pad + r * (cell + pad)
-    ImageDraw.Draw(sheet).rectangle([x - 3, y - 3, x + cell + 2, y + cell + 2], outline=(222, 180, 60), width=3)
-    return _save_picture(sheet, path)
 
 
 def _font(size: int) -> ImageFont.ImageFont | ImageFont.FreeTypeFont:
@@ -346,4 +308,4 @@ def _card(artwork: Path, heading: str, lines: list[str], path: Path) -> Path:
     for i, line in enumerate(lines[:9]):
         draw.text((side + 28, 52 + 22 * i), line if len(line) <= 62 else line[:59] + "...", font=font,
                   fill=(220, 220, 220))
-    return _save_picture(card, path)
+    return save_picture(card, path)
