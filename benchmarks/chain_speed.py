@@ -1,6 +1,6 @@
 """Chain throughput at 128 px: renders per second and FLOP utilisation of the pix2pix step.
 
-    python benchmarks/chain_speed.py [--count 256] [--threads 2] [--rounds 3] [--sr-count 32]
+    python benchmarks/chain_speed.py [--count 256] [--threads 2] [--rounds 3] [--sr-count 32] [--result NAME]
 
 A `pix2pix-128` generator at its initial weights (what it learned does not change the cost) runs
 `belamy chain` on `--count` sampled poses: stick figures drawn, translated in batches of 16,
@@ -67,6 +67,7 @@ def main() -> None:
     ap.add_argument("--count", type=int, default=256)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--result", default="chain_speed", help="the results file's name")
     ap.add_argument("--sr-count", type=int, default=32, help="renders of the two upscale cases (each ~11x the cost)")
     args = ap.parse_args()
     import numpy as np
@@ -181,7 +182,7 @@ def main() -> None:
         util = f"{r['gflop_s']:8.1f} {100 * r['of_peak']:7.0f}%" if "gflop_s" in r else f"{'':8s} {'':8s}"
         lo, hi = r["renders_s_range"]
         print(f"{r['case']:62s} {r['renders_s']:10.1f} {lo:6.1f}-{hi:<6.1f} {util}")
-    write_result("chain_speed", {"threads": args.threads, "count": n, "sr_count": m, "rounds": args.rounds, "resolution": R,
+    write_result(args.result, {"threads": args.threads, "count": n, "sr_count": m, "rounds": args.rounds, "resolution": R,
                                  "gflop_per_render": flops / 1e9, "sr_gflop_per_render": sr_flops / 1e9,
                                  "matmul_peak_gflop_s": peak, "matmul_peaks": peaks, "rows": rows})
 

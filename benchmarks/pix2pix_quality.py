@@ -1,24 +1,35 @@
 """pix2pix on the figures demo: `belamy train-pair` against a plainly written pix2pix at equal wall time.
 
     python benchmarks/pix2pix_quality.py [--minutes 10] [--threads 2] [--count 400] [--size 64]
+        [--seeds 0,1,2] [--set KEY=VALUE ...] [--only belamy|baseline] [--parallel] [--baseline-jitter F]
+        [--work DIR [--reuse]] [--result NAME]
 
 Data: the figures demo (painted full-body figures over sampled poses) at `--size`, paired with
 their stick figures (`belamy pairs --condition pose`); the last 10% are held out. Both models
 are the same size (U-Net with ngf 32, PatchGAN with ndf 32, 3 strided layers, as `pix2pix-64`)
-and train for the same wall minutes, one after the other, each in its own process:
-- belamy: `belamy train-pair` with its preset (batch 8, InstanceNorm, shared fakes, fused Adam);
+and train for the same wall minutes, each in its own process, one after the other or with
+`--parallel` side by side (each on `--threads`; alike conditions in half the time):
+- belamy: `belamy train-pair` with its preset (batch 8, InstanceNorm, shared fakes, fused Adam,
+  random jitter, EMA of G);
 - baseline: the paper's loop written plainly in PyTorch (~50 lines, no belamy): batch 1,
-  BatchNorm, a G forward for D and another for G each step, Adam 2e-4, beta1 0.5, L1 x 100.
+  BatchNorm, a G forward for D and another for G each step, Adam 2e-4, beta1 0.5, L1 x 100,
+  x-flips, and with `--baseline-jitter 0.1172` the paper's random jitter.
 Held-out quality: L1 and SSIM of output against target, and SWD x1e3 of outputs against targets
 (the baseline tested as the paper's code tests by default: each image alone, dropout on).
-Speed: training images per second. Target (issue 26): at least the baseline's held-out L1 while
-training at least 1.5x faster. Prints a table, writes benchmarks/results/pix2pix_quality.json.
+Speed: training images per second, and FLOP utilisation: the matmul and conv FLOPs of a
+training step per pair (`FlopCounterMode`, forward and backward; the baseline runs one more G
+forward) times img/s, over the float32 matmul peak on `--threads` measured after training.
+Each seed trains both models afresh (the seed sets belamy's `--seed` and the baseline's torch
+seed); GAN training is noisy, so the target is judged on the mean over seeds. Target (issue
+26): at least the baseline's held-out L1 while training at least 1.5x faster. Prints a table,
+writes benchmarks/results/pix2pix_quality.json.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -28,6 +39,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
 from common import write_result  # noqa: E402
+from train_speed import matmul_peak  # noqa: E402
 
 NETS = r'''
 import numpy as np, torch, torch.nn as nn
@@ -59,8 +71,9 @@ def PatchD():
 
 LOOP = r'''
 import json, sys, time
-pairs, minutes, threads, out = sys.argv[1], float(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
-torch.set_num_threads(threads); torch.manual_seed(0)
+pairs, minutes, threads, out, seed = sys.argv[1], float(sys.argv[2]), int(sys.argv[3]), sys.argv[4], int(sys.argv[5])
+jitter = float(sys.argv[6])
+torch.set_num_threads(threads); torch.manual_seed(seed)
 from belamy.data.pairs import Pairs
 p = Pairs.open(pairs)
 A = torch.from_numpy(p.condition.load()).permute(0, 3, 1, 2).float() / 127.5 - 1
@@ -72,6 +85,10 @@ t0, step = time.perf_counter(), 0
 while time.perf_counter() - t0 < minutes * 60:
     i = step % len(A); a, b = A[i:i + 1], B[i:i + 1]
     if torch.rand(1).item() < 0.5: a, b = a.flip(3), b.flip(3)
+    if jitter:  # the paper's random jitter: scale up, crop back at a random place, both alike
+        r = a.shape[-1]; big = round(r * (1 + jitter)); i, j = torch.randint(0, big - r + 1, (2,)).tolist()
+        ab = torch.nn.functional.interpolate(torch.cat([a, b], 1), size=(big, big), mode="bilinear")[..., i:i + r, j:j + r]
+        a, b = ab[:, :3], ab[:, 3:]
     oD.zero_grad()
     r, f = D(torch.cat([a, b], 1)), D(torch.cat([a, G(a).detach()], 1))
     (0.5 * (bce(r, torch.ones_like(r)) + bce(f, torch.zeros_like(f)))).backward(); oD.step()
@@ -112,13 +129,96 @@ def held_out_scores(outputs: np.ndarray, targets: np.ndarray) -> dict[str, float
             "swd": float(swd(targets, outputs, min_res=16)["mean"])}
 
 
+def step_gflop(G, D, size: int, g_forwards: int) -> float:
+    """Counted GFLOP of one pix2pix training step per pair: D on a real and a fake pair, forward and
+    backward; G's loss through D and L1, backward into G; `g_forwards` G forwards in all."""
+    import copy
+
+    import torch
+    from torch.utils.flop_counter import FlopCounterMode
+
+    G, D = copy.deepcopy(G).to("meta").train(), copy.deepcopy(D).to("meta").train()
+    a, b = (torch.randn(2, 3, size, size, device="meta") for _ in range(2))
+    with FlopCounterMode(display=False) as c:
+        fake = G(a)  # (2, 3, S, S)
+        for _ in range(g_forwards - 1):
+            with torch.no_grad():
+                G(a)
+        (D(torch.cat([a, fake.detach()], 1)).mean() + D(torch.cat([a, b], 1)).mean()).backward()
+        for p in D.parameters():
+            p.requires_grad_(False)
+        (D(torch.cat([a, fake], 1)).mean() + (fake - b).abs().mean()).backward()
+    return c.get_total_flops() / 2 / 1e9
+
+
+def belamy_done(run_dir: Path, args: argparse.Namespace) -> bool:
+    """Whether `run_dir` holds a finished run of this length (`--reuse`)."""
+    stats = run_dir / "stats.jsonl"
+    if not stats.is_file():
+        return False
+    rows = [json.loads(x) for x in stats.read_text().splitlines() if '"img_s"' in x]
+    return bool(rows) and rows[-1]["seconds"] >= 0.99 * args.minutes * 60
+
+
+def train_belamy(train_p: Path, run_dir: Path, args: argparse.Namespace, seed: int) -> subprocess.Popen:
+    """`belamy train-pair` started in its own process."""
+    sets = [x for kv in [f"model.resolution={args.size}", *args.set] for x in ("--set", kv)]
+    return subprocess.Popen([sys.executable, "-m", "belamy", "train-pair", str(train_p), "-o", str(run_dir),
+                             "--minutes", str(args.minutes), "--threads", str(args.threads), "--device", "cpu",
+                             "--seed", str(seed), *sets], env={**os.environ, "BELAMY_PROGRESS": "0"},
+                            stdout=subprocess.DEVNULL)
+
+
+def belamy_row(run_dir: Path, args: argparse.Namespace) -> dict:
+    stats = [json.loads(x) for x in (run_dir / "stats.jsonl").read_text().splitlines() if '"img_s"' in x]
+    name = "belamy pix2pix-64" + (f" ({', '.join(args.set)})" if args.set else "")
+    return {"model": name, "images": int(stats[-1]["kimg"] * 1000), "seconds": stats[-1]["seconds"]}
+
+
+def train_baseline(train_p: Path, stem: Path, args: argparse.Namespace, seed: int) -> subprocess.Popen:
+    """The plain loop started in its own process."""
+    script = stem.parent / "baseline.py"
+    script.write_text(NETS + LOOP)
+    return subprocess.Popen([sys.executable, str(script), str(train_p), str(args.minutes), str(args.threads), str(stem),
+                             str(seed), str(args.baseline_jitter)])
+
+
+def baseline_row(stem: Path, args: argparse.Namespace, seed: int, cond: np.ndarray) -> tuple[dict, np.ndarray]:
+    """The baseline's training figures and its outputs on the held-out conditions."""
+    import torch
+
+    info = json.loads(stem.with_suffix(".json").read_text())
+    ns: dict = {}
+    exec(NETS, ns)  # the baseline's own network code, to load its weights
+    G = ns["UNet"](args.size)
+    G.load_state_dict(torch.load(str(stem.with_suffix(".pt"))))
+    G.train()  # tested as the paper's code tests by default: batch statistics of each image, dropout on
+    torch.manual_seed(seed)
+    with torch.no_grad():
+        x = torch.from_numpy(cond).permute(0, 3, 1, 2).float() / 127.5 - 1
+        y = torch.cat([G(x[i:i + 1]) for i in range(len(x))])
+        y = ((y.clamp(-1, 1) + 1) * 127.5).round().byte().permute(0, 2, 3, 1).numpy()
+    name = "baseline: plain pix2pix (batch 1, BatchNorm" + (f", jitter {args.baseline_jitter:g})" if args.baseline_jitter else ")")
+    return {"model": name, "images": info["images"],
+            "seconds": info["seconds"]}, y
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--minutes", type=float, default=10.0)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--count", type=int, default=400)
     ap.add_argument("--size", type=int, default=64)
+    ap.add_argument("--seeds", default="0", help="comma-separated; each trains both models afresh")
+    ap.add_argument("--set", action="append", default=[], help="a belamy setting, KEY=VALUE (repeatable)")
+    ap.add_argument("--only", choices=["belamy", "baseline"], default=None)
+    ap.add_argument("--baseline-jitter", type=float, default=0.0, help="the paper's random jitter for the baseline too")
+    ap.add_argument("--parallel", action="store_true",
+                    help="train the two models of a seed at once, each on --threads (alike conditions, half the time)")
+    ap.add_argument("--result", default="pix2pix_quality", help="the results file's name")
     ap.add_argument("--work", type=Path, default=None)
+    ap.add_argument("--reuse", action="store_true",
+                    help="score the runs already finished in --work instead of training them again")
     args = ap.parse_args()
     import torch
 
@@ -138,50 +238,70 @@ def main() -> None:
     test_p = split_pairs(allp, work / "test", cut, n) if not (work / "test" / "pairs.json").is_file() else work / "test"
     test = Pairs.open(test_p)
     cond, targets = np.array(test.condition.images), np.array(test.target.images)
+    seeds = [int(x) for x in args.seeds.split(",")]
     rows = []
-
-    belamy_cli = [sys.executable, "-m", "belamy"]
-    run_dir = work / "belamy-run"
-    subprocess.run([*belamy_cli, "train-pair", str(train_p), "-o", str(run_dir), "--minutes", str(args.minutes),
-                    "--threads", str(args.threads), "--device", "cpu", "--set", f"model.resolution={args.size}"],
-                   check=True, env={**__import__("os").environ, "BELAMY_PROGRESS": "0"})
-    run = Run.open(run_dir)
-    stats = [json.loads(x) for x in (run_dir / "stats.jsonl").read_text().splitlines() if '"img_s"' in x]
-    torch.set_num_threads(args.threads)
-    out = translate_arrays(run.generator("cpu"), cond)
-    last = stats[-1]
-    rows.append({"model": "belamy pix2pix-64", "images": int(last["kimg"] * 1000), "seconds": last["seconds"],
-                 **held_out_scores(out, targets)})
-
-    script = work / "baseline.py"
-    script.write_text(NETS + LOOP)
-    subprocess.run([sys.executable, str(script), str(train_p), str(args.minutes), str(args.threads),
-                    str(work / "baseline")], check=True)
-    info = json.loads((work / "baseline.json").read_text())
-    ns: dict = {}
-    exec(NETS, ns)  # the baseline's own network code, to load its weights
-    G = ns["UNet"](args.size)
-    G.load_state_dict(torch.load(str(work / "baseline.pt")))
-    G.train()  # tested as the paper's code tests by default: batch statistics of each image, dropout on
-    torch.manual_seed(0)
-    with torch.no_grad():
-        x = torch.from_numpy(cond).permute(0, 3, 1, 2).float() / 127.5 - 1
-        y = torch.cat([G(x[i:i + 1]) for i in range(len(x))])
-        y = ((y.clamp(-1, 1) + 1) * 127.5).round().byte().permute(0, 2, 3, 1).numpy()
-    rows.append({"model": "baseline: plain pix2pix (batch 1, BatchNorm)", "images": info["images"],
-                 "seconds": info["seconds"], **held_out_scores(y, targets)})
-
+    for seed in seeds:
+        tag = "-".join(kv.replace("=", "") for kv in args.set)
+        run_dir = work / f"belamy-seed{seed}{'-' + tag if tag else ''}"
+        stem = work / f"baseline-seed{seed}{'-jitter' if args.baseline_jitter else ''}"
+        jobs = []
+        done = {"belamy": args.reuse and belamy_done(run_dir, args),
+                "baseline": args.reuse and stem.with_suffix(".json").is_file()}
+        for who, start in (("belamy", lambda: train_belamy(train_p, run_dir, args, seed)),
+                           ("baseline", lambda: train_baseline(train_p, stem, args, seed))):
+            if args.only in (None, who) and not done[who]:
+                jobs.append(start())
+                if not args.parallel:
+                    jobs[-1].wait()
+        if any(j.wait() != 0 for j in jobs):
+            raise SystemExit(f"a training process failed (seed {seed})")
+        torch.set_num_threads(args.threads)
+        if args.only != "baseline":
+            out = translate_arrays(Run.open(run_dir).generator("cpu"), cond)
+            rows.append({**belamy_row(run_dir, args), "seed": seed, **held_out_scores(out, targets)})
+        if args.only != "belamy":
+            row, y = baseline_row(stem, args, seed, cond)
+            rows.append({**row, "seed": seed, **held_out_scores(y, targets)})
+    gflop = model_gflop(args, run_dir if args.only != "baseline" else None)
+    peak = matmul_peak(args.threads)  # after training, on the idle machine
     for r in rows:
         r["img_s"] = r["images"] / r["seconds"]
-    base = rows[1]
+        r["gflop_per_img"] = gflop["baseline" if r["model"].startswith("baseline") else "belamy"]
+        r["gflop_s"] = r["gflop_per_img"] * r["img_s"]
+        r["of_peak"] = r["gflop_s"] / peak
+    models = list(dict.fromkeys(r["model"] for r in rows))
+    keys = ("img_s", "l1", "ssim", "swd", "gflop_per_img", "gflop_s", "of_peak")
+    means = [{"model": m, **{k: float(np.mean([r[k] for r in rows if r["model"] == m])) for k in keys},
+              "l1_range": [min(r["l1"] for r in rows if r["model"] == m), max(r["l1"] for r in rows if r["model"] == m)]}
+             for m in models]
+    base = means[-1]
     print(f"\npix2pix on the figures demo ({args.size} px, {cut} training pairs, {n - cut} held out), "
-          f"{args.minutes:g} minutes each, {args.threads} threads\n")
-    print(f"{'model':46s} {'img/s':>7s} {'vs base':>8s} {'L1':>7s} {'SSIM':>6s} {'SWD':>6s}")
-    for r in rows:
-        print(f"{r['model']:46s} {r['img_s']:7.1f} {r['img_s'] / base['img_s']:7.2f}x {r['l1']:7.4f} {r['ssim']:6.3f} "
-              f"{r['swd']:6.1f}")
-    write_result("pix2pix_quality", {"minutes": args.minutes, "threads": args.threads, "size": args.size,
-                                     "train": cut, "held_out": n - cut, "rows": rows})
+          f"{args.minutes:g} minutes each, {args.threads} threads{' each, side by side' if args.parallel else ''}, "
+          f"seeds {args.seeds}; float32 matmul peak {peak:.0f} GFLOP/s\n")
+    print(f"{'model':56s} {'seed':>5s} {'img/s':>7s} {'vs base':>8s} {'GFLOP/s':>8s} {'of peak':>8s} {'L1':>7s} "
+          f"{'SSIM':>6s} {'SWD':>6s}")
+    for r in [*rows, *({**m, "seed": "mean"} for m in means)]:
+        print(f"{r['model']:56s} {r['seed']!s:>5s} {r['img_s']:7.1f} {r['img_s'] / base['img_s']:7.2f}x "
+              f"{r['gflop_s']:8.1f} {r['of_peak']:8.0%} {r['l1']:7.4f} {r['ssim']:6.3f} {r['swd']:6.1f}")
+    write_result(args.result, {"minutes": args.minutes, "threads": args.threads, "size": args.size, "train": cut,
+                               "held_out": n - cut, "seeds": seeds, "settings": args.set,
+                               "parallel": args.parallel, "baseline_jitter": args.baseline_jitter,
+                               "matmul_peak_gflop_s": peak, "rows": rows, "means": means})
+
+
+def model_gflop(args: argparse.Namespace, run_dir: Path | None) -> dict[str, float]:
+    """Counted training GFLOP per pair of each model (the same for every seed)."""
+    ns: dict = {}
+    exec(NETS, ns)
+    out = {"baseline": step_gflop(ns["UNet"](args.size), ns["PatchD"](), args.size, g_forwards=2)}
+    if run_dir is not None:
+        from belamy.models import build_discriminator, build_generator
+        from belamy.models.config import ModelConfig
+        from belamy.models.run import Run
+
+        cfg = ModelConfig.from_dict(Run.open(run_dir).model_config)
+        out["belamy"] = step_gflop(build_generator(cfg), build_discriminator(cfg), args.size, g_forwards=1)
+    return out
 
 
 if __name__ == "__main__":

@@ -57,6 +57,27 @@ def test_pairs_are_aligned_and_reopen(pairs: Pairs):
     assert Pairs.open(pairs.path).meta["condition"] == "edges"
 
 
+def test_jitter_scales_and_crops_both_images_of_a_pair_alike():
+    from belamy.training.config import TrainConfig
+    from belamy.training.dataset import Dataset
+
+    rng = np.random.default_rng(0)
+    half = rng.integers(0, 256, (4, 32, 32, 3), dtype=np.uint8)
+    data = Dataset(np.concatenate([half, half], -1), 32, torch.device("cpu"), seed=0, mirror=True, jitter=0.1172)
+    plain = Dataset(np.concatenate([half, half], -1), 32, torch.device("cpu"), seed=0, mirror=True)
+    x = data.batch(torch.arange(4), step=3, rows=slice(0, 4))
+    assert x.shape == (4, 6, 32, 32) and data.jitter == 36  # 32 px scaled to 36, cropped back to 32
+    assert torch.equal(x[:, :3], x[:, 3:])  # the condition and the target stay aligned
+    assert torch.equal(x, data.batch(torch.arange(4), step=3, rows=slice(0, 4)))  # a function of the step
+    assert not torch.equal(x, data.batch(torch.arange(4), step=4, rows=slice(0, 4)))
+    assert torch.equal(x[1:3], data.batch(torch.arange(4), step=3, rows=slice(1, 3)))  # a rank's rows agree
+    assert not torch.equal(x, plain.batch(torch.arange(4), step=3, rows=slice(0, 4)))
+    assert train_preset("pix2pix-128").jitter == pytest.approx(286 / 256 - 1, abs=1e-4)  # the paper's 256 -> 286
+    cfg = TrainConfig(steps=1, jitter=0.1)
+    with pytest.raises(BelamyError, match="jitter is pix2pix's augmentation"):
+        cfg.validate()
+
+
 def test_pair_errors(pairs: Pairs, tmp_path: Path):
     with pytest.raises(BelamyError, match="unknown condition 'sketch'"):
         derive_pairs(pairs.target.path, tmp_path / "x", "sketch")

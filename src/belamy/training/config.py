@@ -58,6 +58,9 @@ class TrainConfig:
     mirror: bool | Literal["auto"] = "auto"
     shared_fakes: bool = True  # D and G phases train on one batch of fakes (one G forward a step)
     l1_weight: float = field(default=100.0, metadata=bounds(0))  # pix2pix: weight of L1 to the target (paper: 100)
+    # pix2pix's random jitter: both images of a pair scaled up by 1 + jitter, then cropped back at
+    # one random place (paper: 256 -> 286 -> 256, 0.117); 0: off
+    jitter: float = field(default=0.0, metadata=bounds(0, 1))
     # super-resolution: training pairs are a high-res crop and its degraded copy (data.degrade);
     # G first learns L1 (+ ssim_weight x (1 - SSIM)) alone, the GAN loss (x gan_weight) and D join
     # after gan_start_kimg (Real-ESRGAN's two stages in one run)
@@ -93,6 +96,9 @@ class TrainConfig:
         self.model.validate()
         if self.model.name == "pix2pix" and self.r1_gamma > 0 and self.r1_interval > 0:
             raise BelamyError("pix2pix trains without R1: set r1_gamma=0 (its D judges pairs, R1 judges images)")
+        if self.jitter > 0 and not self.paired:
+            raise BelamyError("jitter is pix2pix's augmentation of pairs: set jitter=0 (an unconditional GAN would "
+                              "learn the scaled, cropped images; its augmentation is `augment`)")
         if self.sr:
             DegradeConfig.named(self.degrade)
             if self.r1_gamma > 0 and self.r1_interval > 0:

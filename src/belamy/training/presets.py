@@ -62,13 +62,16 @@ def _preset_stylegan2(resolution: int) -> Callable[[], TrainConfig]:
 
 def _preset_pix2pix(resolution: int, ngf: int, batch: int, name: str) -> Callable[[], TrainConfig]:
     def make() -> TrainConfig:
-        """pix2pix's recipe (Isola et al. 2017): Adam 2e-4, beta1 0.5, BCE + 100 x L1, no R1 and no
-        augmentation besides x-flips of both images of a pair; a larger batch than the paper's 1 on
-        a CPU (InstanceNorm keeps each image's statistics its own)."""
+        """pix2pix's recipe (Isola et al. 2017): Adam 2e-4, beta1 0.5, BCE + 100 x L1, no R1; the
+        paper's random jitter (scale by 286/256, crop back) and x-flips of both images of a pair,
+        which keep a few hundred pairs from being learnt by heart; a larger batch than the paper's
+        1 on a CPU (InstanceNorm keeps each image's statistics its own); renders from an average of
+        G's weights (EMA), which steadies what the GAN loss keeps moving (decision 0052)."""
         return TrainConfig(
             preset=name, model=mp.pix2pix(resolution, ngf=ngf, ndf=ngf), batch=batch, lr_g=2e-4, lr_d=2e-4,
-            beta1=0.5, beta2=0.999, loss="bce", r1_gamma=0.0, r1_interval=0, ema_kimg=0.0, ema_rampup=0.0,
-            augment="none", mirror=True, shared_fakes=True, l1_weight=100.0, originality_n=0,
+            beta1=0.5, beta2=0.999, loss="bce", r1_gamma=0.0, r1_interval=0, ema_kimg=2.0, ema_rampup=0.2,
+            augment="none", mirror=True, jitter=round(286 / 256 - 1, 4), shared_fakes=True, l1_weight=100.0,
+            originality_n=0,
             preview_n=8, preview_kimg=2.0 if resolution <= 128 else 20.0, amp="off" if resolution <= 128 else "auto",
         )
 

@@ -106,7 +106,8 @@ def train(collection: str | os.PathLike[str] | None, out: str | os.PathLike[str]
         m.to(env.device, memory_format=fmt)
     for m in (G, D, G_ema):
         broadcast_module(m, env)
-    data = Dataset.from_collection(coll, cfg.model.resolution, env.device, cfg.seed, cfg.mirror, crop=cfg.sr)
+    data = Dataset.from_collection(coll, cfg.model.resolution, env.device, cfg.seed, cfg.mirror, crop=cfg.sr,
+                                   jitter=cfg.jitter)
     state = TrainState.from_dict(saved[1]["train_state"]) if resume else TrainState()
     trainer = Trainer(cfg, out, data, env, G, D, G_ema, state, render=render, warn=warn)
     try:
