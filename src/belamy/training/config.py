@@ -81,6 +81,8 @@ class TrainConfig:
     device: str = "auto"  # auto, cpu, cuda, cuda:N or mps
     amp: str = "auto"  # auto | bf16 | fp16 | off (auto: bf16 on CUDA and on CPUs with native bf16)
     threads: int = field(default=0, metadata=bounds(0))  # CPU threads (0: torch's default)
+    # on a GPU: bit-for-bit repeatable kernels (exact resume); false lets cuDNN autotune, ~20% faster
+    deterministic: bool = True
     channels_last: bool = True
     max_rollbacks: int = field(default=3, metadata=bounds(0))  # divergence watchdog: give up after this many
     originality_n: int = field(default=64, metadata=bounds(0))  # renders checked for near copies at the end (0: off)

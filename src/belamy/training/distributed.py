@@ -52,7 +52,7 @@ class Env:
         return self.amp_dtype == torch.float16
 
 
-def setup(device: str = "auto", amp: str = "auto", threads: int = 0) -> Env:
+def setup(device: str = "auto", amp: str = "auto", threads: int = 0, deterministic: bool = True) -> Env:
     """Initialise torch.distributed when launched by torchrun; choose device and precision."""
     world = int(os.environ.get("WORLD_SIZE", "1"))
     rank = int(os.environ.get("RANK", "0"))
@@ -66,10 +66,22 @@ def setup(device: str = "auto", amp: str = "auto", threads: int = 0) -> Env:
             torch.cuda.set_device(dev)
         dist.init_process_group(backend=backend)
     if dev.type == "cuda":
-        torch.backends.cuda.matmul.allow_tf32 = True
-        torch.backends.cudnn.allow_tf32 = True
-        torch.backends.cudnn.benchmark = True
+        cuda_kernels(deterministic)
     return Env(device=dev, rank=rank, world=world, amp_dtype=pick_amp(amp, dev))
+
+
+def cuda_kernels(deterministic: bool) -> None:
+    """By default CUDA training repeats itself bit for bit, as it does on the CPU, so resume
+    equals uninterrupted training: cuDNN's autotuner and its atomics-based backward kernels pick
+    and sum differently from run to run, so both are off (ops with no deterministic kernel warn).
+    `deterministic=False` lets cuDNN autotune instead: about a fifth faster, not repeatable."""
+    torch.backends.cuda.matmul.allow_tf32 = True  # TF32 is deterministic
+    torch.backends.cudnn.allow_tf32 = True
+    if deterministic:
+        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")  # cuBLAS's deterministic workspace
+    torch.backends.cudnn.benchmark = not deterministic
+    torch.backends.cudnn.deterministic = deterministic
+    torch.use_deterministic_algorithms(deterministic, warn_only=True)
 
 
 def teardown(env: Env) -> None:

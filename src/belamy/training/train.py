@@ -82,7 +82,7 @@ def train(collection: str | os.PathLike[str] | None, out: str | os.PathLike[str]
         raise BelamyError(f"{collection} holds {coll.size} px images, smaller than the {cfg.model.resolution} px "
                           f"training patch: collect again with --size {cfg.model.resolution} or more, or give "
                           f"--patch {coll.size}")
-    env = setup(cfg.device, cfg.amp, cfg.threads)
+    env = setup(cfg.device, cfg.amp, cfg.threads, deterministic=cfg.deterministic)
     for b in cfg.batches:
         if b % env.world:
             raise BelamyError(f"batch {b} does not split over {env.world} processes: use a multiple of {env.world}")
