@@ -129,35 +129,18 @@ def held_out_scores(outputs: np.ndarray, targets: np.ndarray) -> dict[str, float
             "swd": float(swd(targets, outputs, min_res=16)["mean"])}
 
 
-def step_gflop(G, D, size: int, g_forwards: int) -> float:
-    """Counted GFLOP of one pix2pix training step per pair: D on a real and a fake pair, forward and
-    backward; G's loss through D and L1, backward into G; `g_forwards` G forwards in all."""
-    import copy
+def last_stats(run_dir: Path) -> dict | None:
+    """The last timed stats line of a belamy run, or None before its first."""
+    from belamy.models.run import Run
 
-    import torch
-    from torch.utils.flop_counter import FlopCounterMode
-
-    G, D = copy.deepcopy(G).to("meta").train(), copy.deepcopy(D).to("meta").train()
-    a, b = (torch.randn(2, 3, size, size, device="meta") for _ in range(2))
-    with FlopCounterMode(display=False) as c:
-        fake = G(a)  # (2, 3, S, S)
-        for _ in range(g_forwards - 1):
-            with torch.no_grad():
-                G(a)
-        (D(torch.cat([a, fake.detach()], 1)).mean() + D(torch.cat([a, b], 1)).mean()).backward()
-        for p in D.parameters():
-            p.requires_grad_(False)
-        (D(torch.cat([a, fake], 1)).mean() + (fake - b).abs().mean()).backward()
-    return c.get_total_flops() / 2 / 1e9
+    timed = [r for r in Run.open(run_dir).stats() if "img_s" in r] if (run_dir / "run.json").is_file() else []
+    return timed[-1] if timed else None
 
 
 def belamy_done(run_dir: Path, args: argparse.Namespace) -> bool:
     """Whether `run_dir` holds a finished run of this length (`--reuse`)."""
-    stats = run_dir / "stats.jsonl"
-    if not stats.is_file():
-        return False
-    rows = [json.loads(x) for x in stats.read_text().splitlines() if '"img_s"' in x]
-    return bool(rows) and rows[-1]["seconds"] >= 0.99 * args.minutes * 60
+    last = last_stats(run_dir)
+    return last is not None and last["seconds"] >= 0.99 * args.minutes * 60
 
 
 def train_belamy(train_p: Path, run_dir: Path, args: argparse.Namespace, seed: int) -> subprocess.Popen:
@@ -170,9 +153,9 @@ def train_belamy(train_p: Path, run_dir: Path, args: argparse.Namespace, seed: i
 
 
 def belamy_row(run_dir: Path, args: argparse.Namespace) -> dict:
-    stats = [json.loads(x) for x in (run_dir / "stats.jsonl").read_text().splitlines() if '"img_s"' in x]
+    last = last_stats(run_dir)
     name = "belamy pix2pix-64" + (f" ({', '.join(args.set)})" if args.set else "")
-    return {"model": name, "images": int(stats[-1]["kimg"] * 1000), "seconds": stats[-1]["seconds"]}
+    return {"model": name, "images": int(last["kimg"] * 1000), "seconds": last["seconds"]}
 
 
 def train_baseline(train_p: Path, stem: Path, args: argparse.Namespace, seed: int) -> subprocess.Popen:
@@ -239,10 +222,11 @@ def main() -> None:
     test = Pairs.open(test_p)
     cond, targets = np.array(test.condition.images), np.array(test.target.images)
     seeds = [int(x) for x in args.seeds.split(",")]
+    tag = "".join("-" + kv.replace("=", "") for kv in args.set)
+    run_dirs = {seed: work / f"belamy-seed{seed}{tag}" for seed in seeds}
     rows = []
     for seed in seeds:
-        tag = "-".join(kv.replace("=", "") for kv in args.set)
-        run_dir = work / f"belamy-seed{seed}{'-' + tag if tag else ''}"
+        run_dir = run_dirs[seed]
         stem = work / f"baseline-seed{seed}{'-jitter' if args.baseline_jitter else ''}"
         jobs = []
         done = {"belamy": args.reuse and belamy_done(run_dir, args),
@@ -262,7 +246,7 @@ def main() -> None:
         if args.only != "belamy":
             row, y = baseline_row(stem, args, seed, cond)
             rows.append({**row, "seed": seed, **held_out_scores(y, targets)})
-    gflop = model_gflop(args, run_dir if args.only != "baseline" else None)
+    gflop = model_gflop(args, run_dirs[seeds[0]] if args.only != "baseline" else None)
     peak = matmul_peak(args.threads)  # after training, on the idle machine
     for r in rows:
         r["img_s"] = r["images"] / r["seconds"]
@@ -291,16 +275,17 @@ def main() -> None:
 
 def model_gflop(args: argparse.Namespace, run_dir: Path | None) -> dict[str, float]:
     """Counted training GFLOP per pair of each model (the same for every seed)."""
+    from belamy.models import build_discriminator, build_generator
+    from belamy.models.config import ModelConfig
+    from belamy.models.flops import pair_step_flops_per_image as per_pair
+    from belamy.models.run import Run
+
     ns: dict = {}
     exec(NETS, ns)
-    out = {"baseline": step_gflop(ns["UNet"](args.size), ns["PatchD"](), args.size, g_forwards=2)}
+    out = {"baseline": per_pair(ns["UNet"](args.size), ns["PatchD"](), args.size, g_forwards=2) / 1e9}
     if run_dir is not None:
-        from belamy.models import build_discriminator, build_generator
-        from belamy.models.config import ModelConfig
-        from belamy.models.run import Run
-
         cfg = ModelConfig.from_dict(Run.open(run_dir).model_config)
-        out["belamy"] = step_gflop(build_generator(cfg), build_discriminator(cfg), args.size, g_forwards=1)
+        out["belamy"] = per_pair(build_generator(cfg), build_discriminator(cfg), args.size) / 1e9
     return out
 
 

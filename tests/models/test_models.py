@@ -16,7 +16,7 @@ from belamy.models import (
     build_generator,
     presets,
 )
-from belamy.models.flops import count_flops, count_params, train_step_flops_per_image
+from belamy.models.flops import count_flops, count_params, pair_step_flops_per_image, train_step_flops_per_image
 from belamy.models.layers import EqualConv2d, blur_upsampled, minibatch_stddev, modulated_conv2d, upsample2x
 
 
@@ -272,6 +272,19 @@ def test_flop_counts():
     dc = presets.dcgan_64()
     total = train_step_flops_per_image(build_generator(dc), build_discriminator(dc), dc)["total"]
     assert 2.3e9 < total < 2.7e9  # DESIGN.md: ~2.5 GFLOP per real image
+
+
+def test_pair_step_flop_counts():
+    cfg = presets.pix2pix(32, ngf=8, ndf=8)
+    G, D = build_generator(cfg), build_discriminator(cfg)
+    g_fwd = count_flops(G, torch.randn(1, 3, 32, 32))
+    d_fwd = count_flops(D, torch.randn(1, 6, 32, 32))
+    one = pair_step_flops_per_image(G, D, 32)
+    assert pair_step_flops_per_image(G, D, 32, g_forwards=2) == one + g_fwd  # the paper's second G forward
+    # G forward and backward (about 3 G forwards), D on three pairs with their backward passes
+    # (7 to 9 D forwards: a backward costs up to twice its forward)
+    assert 3 * g_fwd + 7 * d_fwd < one <= 3 * g_fwd + 9 * d_fwd
+    assert all(p.grad is None for p in G.parameters())  # counting touched copies only
 
 
 def test_noise_max_res_limits_noise_inputs_to_coarse_layers():

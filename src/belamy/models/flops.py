@@ -84,6 +84,26 @@ def train_step_flops_per_image(G: nn.Module, D: nn.Module, cfg: ModelConfig,
     return {k: int(v) // n for k, v in per.items()}
 
 
+def pair_step_flops_per_image(G: nn.Module, D: nn.Module, resolution: int, g_forwards: int = 1,
+                              batch_size: int = 2) -> int:
+    """FLOPs per pair of one pix2pix training step, forward and backward: D on a (condition, real)
+    and a (condition, fake) pair; G's loss through D (its weights frozen) and L1 to the target,
+    back into G. `g_forwards` counts G's forward passes a step: 1 with shared fakes (belamy's
+    `g_pair`), 2 in the paper's loop, which runs G again for D."""
+    Gm, Dm = _meta_copy(G).train(), _meta_copy(D).train()
+    a, b = (torch.randn(batch_size, 3, resolution, resolution, device="meta") for _ in range(2))
+    with FlopCounterMode(display=False) as c:
+        fake = Gm(a)  # (B, 3, R, R)
+        for _ in range(g_forwards - 1):
+            with torch.no_grad():
+                Gm(a)
+        (Dm(torch.cat([a, fake.detach()], 1)).mean() + Dm(torch.cat([a, b], 1)).mean()).backward()
+        for p in Dm.parameters():
+            p.requires_grad_(False)
+        (Dm(torch.cat([a, fake], 1)).mean() + (fake - b).abs().mean()).backward()
+    return int(c.get_total_flops()) // batch_size
+
+
 def count_params(module: nn.Module) -> int:
     """Trainable parameters (buffers such as noise constants and w_avg excluded)."""
     return sum(p.numel() for p in module.parameters() if p.requires_grad)
